@@ -1,0 +1,142 @@
+/**
+ * The compute contract. A backend implements the coarse, compute-heavy kernels; everything memory-bound and cheap
+ * (elementwise maps, broadcasting, small reductions) is plain TypeScript in `src/tensor/ops`, where V8's JIT is
+ * already within a small factor of memory bandwidth. Every array is row-major and contiguous; an operand's layout
+ * is stated next to it. Kernels write into caller-provided outputs and allocate nothing the caller must free.
+ *
+ * `KernelName` is the checked union of kernel names: a backend declared as `Backend` that misses one fails to compile.
+ */
+
+/** `C[m,n] = (accumulate ? C : 0) + alpha * op(A)[m,k] @ op(B)[k,n]`; A is `[m,k]` (or `[k,m]` with `transA`), B is `[k,n]` (or `[n,k]` with `transB`). */
+export interface GemmArgs {
+  transA: boolean;
+  transB: boolean;
+  m: number;
+  n: number;
+  k: number;
+  a: Float32Array;
+  b: Float32Array;
+  c: Float32Array;
+  accumulate: boolean;
+  alpha?: number;
+}
+
+/** Geometry of a 2-D convolution on NCHW input `[batch,inC,inH,inW]`, weight `[outC,inC,kH,kW]`, output `[batch,outC,outH,outW]`. */
+export interface Conv2dGeometry {
+  batch: number;
+  inC: number;
+  inH: number;
+  inW: number;
+  outC: number;
+  kH: number;
+  kW: number;
+  strideH: number;
+  strideW: number;
+  padH: number;
+  padW: number;
+  outH: number;
+  outW: number;
+}
+
+/** Geometry of a 2-D pooling window over NCHW `[batch,channels,inH,inW]` -> `[batch,channels,outH,outW]`. */
+export interface Pool2dGeometry {
+  batch: number;
+  channels: number;
+  inH: number;
+  inW: number;
+  kH: number;
+  kW: number;
+  strideH: number;
+  strideW: number;
+  padH: number;
+  padW: number;
+  outH: number;
+  outW: number;
+}
+
+/** Surrogate derivatives a fused LIF kernel knows natively (others go through composed ops). */
+export type FusedSurrogate = { kind: 'fastSigmoid'; slope: number } | { kind: 'atan'; alpha: number };
+
+/**
+ * Leaky integrate-and-fire over T steps for N neurons (snnTorch `Leaky`, `reset_delay=true`, scalar beta/threshold):
+ * `r_t = H(m_{t-1} - thr)` (detached); subtract: `m_t = beta*m_{t-1} + x_t - r_t*thr`;
+ * zero: `m_t = beta*(1-r_t)*m_{t-1} + x_t`; none: `m_t = beta*m_{t-1} + x_t`; `s_t = H(m_t - thr)`, `H(u) = u > 0`.
+ */
+export interface LifArgs {
+  steps: number;
+  neurons: number;
+  beta: number;
+  threshold: number;
+  reset: 'subtract' | 'zero' | 'none';
+  surrogate: FusedSurrogate;
+}
+
+export interface AdamArgs {
+  lr: number;
+  beta1: number;
+  beta2: number;
+  eps: number;
+  weightDecay: number;
+  /** 1-based step count after increment (PyTorch's `state['step']`). */
+  step: number;
+  amsgrad: boolean;
+}
+
+export interface Backend {
+  readonly name: string;
+  gemm(args: GemmArgs): void;
+  /** `out = conv(x, w) + bias`. */
+  conv2dForward(
+    g: Conv2dGeometry,
+    x: Float32Array,
+    w: Float32Array,
+    bias: Float32Array | null,
+    out: Float32Array,
+  ): void;
+  /** `dx = conv_transpose(dOut, w)` (overwrites dx). */
+  conv2dBackwardInput(g: Conv2dGeometry, dOut: Float32Array, w: Float32Array, dx: Float32Array): void;
+  /** `dw (+)= sum_b corr(x, dOut)`, `dBias (+)= sum dOut` over batch and space. */
+  conv2dBackwardWeight(
+    g: Conv2dGeometry,
+    x: Float32Array,
+    dOut: Float32Array,
+    dw: Float32Array,
+    dBias: Float32Array | null,
+    accumulate: boolean,
+  ): void;
+  /** Max over each window; `argmax` holds the flat input index within the (b,c) plane of the first maximum in row-major window order (-1 for an all-padding window). */
+  maxPool2dForward(g: Pool2dGeometry, x: Float32Array, out: Float32Array, argmax: Int32Array): void;
+  /** Routes dOut to the argmax positions (overwrites dx). */
+  maxPool2dBackward(g: Pool2dGeometry, dOut: Float32Array, argmax: Int32Array, dx: Float32Array): void;
+  /** Mean over each window, padding counted (PyTorch `count_include_pad=true`). */
+  avgPool2dForward(g: Pool2dGeometry, x: Float32Array, out: Float32Array): void;
+  avgPool2dBackward(g: Pool2dGeometry, dOut: Float32Array, dx: Float32Array): void;
+  /** Row-wise log-softmax of `[rows, cols]`. */
+  logSoftmax(rows: number, cols: number, x: Float32Array, out: Float32Array): void;
+  /** Fused multi-step LIF forward: x `[T,N]`, mem0 `[N]` -> spk `[T,N]`, mem `[T,N]`. */
+  lifForward(p: LifArgs, x: Float32Array, mem0: Float32Array, spk: Float32Array, mem: Float32Array): void;
+  /**
+   * Fused LIF backward (BPTT through the membrane; reset detached). Given dSpk `[T,N]`, dMem `[T,N]` (gradient
+   * flowing into the recorded membranes, may be null), mem `[T,N]` from forward, returns dx `[T,N]` and dMem0 `[N]`.
+   */
+  lifBackward(
+    p: LifArgs,
+    mem: Float32Array,
+    mem0: Float32Array,
+    dSpk: Float32Array,
+    dMem: Float32Array | null,
+    dx: Float32Array,
+    dMem0: Float32Array,
+  ): void;
+  /** In-place Adam (PyTorch semantics, bias-corrected, L2 weight decay added to the gradient). */
+  adamStep(
+    a: AdamArgs,
+    param: Float32Array,
+    grad: Float32Array,
+    m: Float32Array,
+    v: Float32Array,
+    vMax: Float32Array | null,
+  ): void;
+}
+
+export type KernelName = Exclude<keyof Backend, 'name'>;
