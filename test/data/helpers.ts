@@ -14,7 +14,13 @@ export function dataError(fn: () => unknown): DataError {
 }
 
 /** Image and label IDX bytes for `count` random h x w images with labels `i % numClasses`. */
-export function splitBytes(count: number, h: number, w: number, seed: number, numClasses = 10): { images: Uint8Array; labels: Uint8Array } {
+export function splitBytes(
+  count: number,
+  h: number,
+  w: number,
+  seed: number,
+  numClasses = 10,
+): { images: Uint8Array; labels: Uint8Array } {
   const rng = new Rng(seed);
   const pixels = Array.from({ length: count * h * w }, () => rng.int(256));
   const labels = Array.from({ length: count }, (_, i) => i % numClasses);

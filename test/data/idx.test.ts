@@ -1,6 +1,14 @@
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { DataError, parseIdx, parseIdxHeader, ungzip, ungzipSync, writeIdx, type IdxType } from '../../src/data/index.js';
+import {
+  DataError,
+  parseIdx,
+  parseIdxHeader,
+  ungzip,
+  ungzipSync,
+  writeIdx,
+  type IdxType,
+} from '../../src/data/index.js';
 import { createGunzipBrowser, gunzipBrowser } from '../../src/data/gzip-browser.js';
 import { createGunzipNode, gunzipNode } from '../../src/data/gzip-node.js';
 import { dataError } from './helpers.js';
@@ -30,7 +38,14 @@ describe('IDX parse/write', () => {
   }
 
   it('gives the typed array of the element type', () => {
-    const kinds = { u8: Uint8Array, i8: Int8Array, i16: Int16Array, i32: Int32Array, f32: Float32Array, f64: Float64Array };
+    const kinds = {
+      u8: Uint8Array,
+      i8: Int8Array,
+      i16: Int16Array,
+      i32: Int32Array,
+      f32: Float32Array,
+      f64: Float64Array,
+    };
     for (const type of Object.keys(kinds) as IdxType[]) {
       expect(parseIdx(writeIdx({ type, dims: [1], data: [1] })).data).toBeInstanceOf(kinds[type]);
     }
@@ -61,6 +76,9 @@ describe('IDX parse/write', () => {
     const parsed = parseIdx(header);
     expect(parsed.dims.length).toBe(255);
     expect(parsed.data.length).toBe(0);
+    const withData = new Uint8Array(header.length + 3);
+    withData.set(header);
+    expect(dataError(() => parseIdx(withData)).field).toBe('dims');
   });
 });
 
@@ -108,7 +126,9 @@ describe('IDX bad inputs give a DataError naming the field', () => {
   });
 
   it('huge dims are rejected before allocating, in microseconds', () => {
-    const huge = Uint8Array.from([0, 0, 0x0e, 3, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f, 0xff, 0xff, 0xff, 1, 2]);
+    const huge = Uint8Array.from([
+      0, 0, 0x0e, 3, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f, 0xff, 0xff, 0xff, 1, 2,
+    ]);
     const t0 = performance.now();
     const e = dataError(() => parseIdx(huge));
     expect(e.field).toBe('dims');
@@ -134,7 +154,9 @@ describe('IDX bad inputs give a DataError naming the field', () => {
     await expect(ungzip(corrupt, 'a.gz', gunzipBrowser)).rejects.toBeInstanceOf(DataError);
     const bomb = gzipSync(new Uint8Array(1 << 20));
     expect(dataError(() => ungzipSync(bomb, 'bomb.gz', createGunzipNode({ maxBytes: 1000 }))).field).toBe('gzip');
-    await expect(ungzip(bomb, 'bomb.gz', createGunzipBrowser({ maxBytes: 1000 }))).rejects.toMatchObject({ field: 'gzip' });
+    await expect(ungzip(bomb, 'bomb.gz', createGunzipBrowser({ maxBytes: 1000 }))).rejects.toMatchObject({
+      field: 'gzip',
+    });
     expect(dataError(() => ungzipSync(gz, 'a.gz', gunzipBrowser)).actual).toBe('a Promise');
     expect(ungzipSync(valid, 'raw', undefined)).toBe(valid); // raw bytes pass through untouched
   });

@@ -1,0 +1,61 @@
+import { describe, expect, it } from 'vitest';
+import { Tensor, nn, ops } from 'spikets';
+import { buildSnnNet, leakyLifSpec } from '../../src/experiment/models.js';
+import { ceRateLoss } from '../../src/functional/index.js';
+import { Leaky } from '../../src/snn/neurons/leaky.js';
+import { FeedForwardPlan } from '../../src/train/plan/feedforward.js';
+import { golden, goldenTensor } from '../helpers/golden.js';
+import { maxAbsDiff, relL2, tol } from '../helpers/numeric.js';
+
+const net = golden('network.json');
+const names = ['conv1.weight', 'conv1.bias', 'conv2.weight', 'conv2.bias', 'fc.weight', 'fc.bias'];
+const images = goldenTensor(net.images);
+const labels = new Tensor(Int32Array.from(net.labels as number[]), [4]);
+
+/** The seed SNN (beta 0.5, fastSigmoid 25) with the golden weights of `weightSet`. */
+function goldenSnn(weightSet: string): nn.Sequential {
+  const model = buildSnnNet({ beta: 0.5, surrogate: { kind: 'fastSigmoid', slope: 25 }, seed: 0 });
+  model.parameters().forEach((p, i) => p.values.set(goldenTensor(net.weight_sets[weightSet].weights[names[i]!]).values));
+  return model;
+}
+
+/** Steps the network T times like snnTorch (utils.reset then T calls): output spikes and membranes [T, 4, 10]. */
+function stepApi(model: nn.Sequential, T: number): { spk: Tensor; mem: Tensor } {
+  nn.resetState(model);
+  const out = model.layers[model.layers.length - 1] as Leaky;
+  const spks: Tensor[] = [];
+  const mems: Tensor[] = [];
+  for (let t = 0; t < T; t++) {
+    spks.push(model.forward(images));
+    mems.push(out.stateIn(model.state)!.mem);
+  }
+  return { spk: ops.stack(spks), mem: ops.stack(mems) };
+}
+
+function fusedPlan(model: nn.Sequential, T: number): { spk: Tensor; mem: Tensor } {
+  const plan = FeedForwardPlan.compile(model.layers, [1, 28, 28], leakyLifSpec);
+  expect(plan).not.toBeNull();
+  const { spk, mem } = plan!.run(images, T);
+  return { spk, mem };
+}
+
+const cases = Object.entries(net.snn_cases as Record<string, any>);
+
+describe.each([
+  ['step API', stepApi],
+  ['fused layer-by-layer plan', fusedPlan],
+] as const)('seed conv-SNN parity with snnTorch (network.json) via the %s', (_name, run) => {
+  it.each(cases)('%s', (caseName, c) => {
+    const model = goldenSnn(caseName.includes('after30') ? 'after30iters' : 'init_seed0');
+    const { spk, mem } = run(model, c.T);
+    expect(Array.from(spk.values)).toEqual(Array.from(goldenTensor(c.spk_out).values));
+    expect(maxAbsDiff(mem.values, goldenTensor(c.mem_out).values)).toBeLessThan(tol.networkMem);
+    const loss = ceRateLoss()(spk, labels);
+    expect(Math.abs(loss.item() - c.loss)).toBeLessThan(tol.loss);
+    loss.backward();
+    model.parameters().forEach((p, i) => {
+      const err = relL2(p.grad!.values, goldenTensor(c.grads[names[i]!]).values);
+      expect(err, names[i]).toBeLessThan(tol.networkGradRelL2);
+    });
+  });
+});
