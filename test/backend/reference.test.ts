@@ -42,6 +42,7 @@ describe('reference gemm', () => {
           [1, 9, 13],
           [8, 1, 6],
           [3, 4, 0],
+          [131, 5, 4],
         ] as const) {
           const a = rand(rng, m * k);
           const b = rand(rng, k * n);
@@ -449,60 +450,84 @@ describe('reference LIF', () => {
   });
 
   const goldenPath = fileURLToPath(new URL('../../../shared/golden/leaky.json', import.meta.url));
-  it.skipIf(!existsSync(goldenPath))('matches snnTorch 0.9.4 Leaky golden vectors (spk exact, mem, input grad)', () => {
-    const golden = JSON.parse(readFileSync(goldenPath, 'utf8'));
-    const flat = (v: unknown): number[] => (v as number[]).flat(3);
-    const input = Float32Array.from(flat(golden.input));
-    const [T, N] = [golden.T as number, input.length / golden.T];
-    const cases = [
-      ...golden.cases.map((c: object) => ({ ...c, surrogate: atan2 })),
-      ...golden.extra_cases
-        .filter((c: { name: string }) => c.name === 'fast_sigmoid_slope25')
-        .map((c: object) => ({ ...c, surrogate: fastSigmoid25 })),
-    ];
-    expect(cases.length).toBe(13);
-    for (const c of cases) {
-      const p: LifArgs = {
-        steps: T,
-        neurons: N,
-        beta: c.beta,
-        threshold: c.threshold,
-        reset: c.reset_mechanism,
-        surrogate: c.surrogate,
-      };
-      const spk = new Float32Array(T * N);
-      const mem = new Float32Array(T * N);
-      ref.lifForward(p, input, new Float32Array(N), spk, mem);
-      expect(Array.from(spk)).toEqual(flat(c.spk));
-      expectClose(mem, flat(c.mem), 1e-6);
-      // objective sum(mem) + sum(spk): dSpk = dMem = 1.
-      const dx = new Float32Array(T * N);
-      ref.lifBackward(
-        p,
-        mem,
-        new Float32Array(N),
-        new Float32Array(T * N).fill(1),
-        new Float32Array(T * N).fill(1),
-        dx,
-        new Float32Array(N),
-      );
-      expectClose(dx, flat(c.grad_input), 1e-4, 1e-5);
-    }
-    for (const reset of ['subtract', 'zero'] as const) {
-      const e = golden.edge_case;
-      const T7 = e.input.length;
-      const p: LifArgs = { steps: T7, neurons: 1, beta: e.beta, threshold: e.threshold, reset, surrogate: atan2 };
-      const spk = new Float32Array(T7);
-      const mem = new Float32Array(T7);
-      ref.lifForward(p, Float32Array.from(flat(e.input)), new Float32Array(1), spk, mem);
-      expect(Array.from(spk)).toEqual(flat(e[reset].spk));
-      expectClose(mem, flat(e[reset].mem), 1e-6);
-    }
-  });
+  it.skipIf(!existsSync(goldenPath))(
+    'matches snnTorch 0.9.4 Leaky golden vectors (spk and mem bit-exact, input grad 1e-4)',
+    () => {
+      const golden = JSON.parse(readFileSync(goldenPath, 'utf8'));
+      const flat = (v: unknown): number[] => (v as number[]).flat(3);
+      const input = Float32Array.from(flat(golden.input));
+      const [T, N] = [golden.T as number, input.length / golden.T];
+      const cases = [
+        ...golden.cases.map((c: object) => ({ ...c, surrogate: atan2 })),
+        ...golden.extra_cases
+          .filter((c: { name: string }) => c.name === 'fast_sigmoid_slope25')
+          .map((c: object) => ({ ...c, surrogate: fastSigmoid25 })),
+      ];
+      expect(cases.length).toBe(13);
+      for (const c of cases) {
+        const p: LifArgs = {
+          steps: T,
+          neurons: N,
+          beta: c.beta,
+          threshold: c.threshold,
+          reset: c.reset_mechanism,
+          surrogate: c.surrogate,
+        };
+        const spk = new Float32Array(T * N);
+        const mem = new Float32Array(T * N);
+        ref.lifForward(p, input, new Float32Array(N), spk, mem);
+        expect(Array.from(spk)).toEqual(flat(c.spk));
+        expectClose(mem, flat(c.mem), 0);
+        // objective sum(mem) + sum(spk): dSpk = dMem = 1.
+        const dx = new Float32Array(T * N);
+        ref.lifBackward(
+          p,
+          mem,
+          new Float32Array(N),
+          new Float32Array(T * N).fill(1),
+          new Float32Array(T * N).fill(1),
+          dx,
+          new Float32Array(N),
+        );
+        expectClose(dx, flat(c.grad_input), 1e-4, 1e-5);
+      }
+      for (const reset of ['subtract', 'zero'] as const) {
+        const e = golden.edge_case;
+        const T7 = e.input.length;
+        const p: LifArgs = { steps: T7, neurons: 1, beta: e.beta, threshold: e.threshold, reset, surrogate: atan2 };
+        const spk = new Float32Array(T7);
+        const mem = new Float32Array(T7);
+        ref.lifForward(p, Float32Array.from(flat(e.input)), new Float32Array(1), spk, mem);
+        expect(Array.from(spk)).toEqual(flat(e[reset].spk));
+        expectClose(mem, flat(e[reset].mem), 0);
+      }
+    },
+  );
 });
 
 describe('reference adamStep', () => {
   const base = { lr: 0.1, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0, amsgrad: false };
+
+  const networkPath = fileURLToPath(new URL('../../../shared/golden/network.json', import.meta.url));
+  it.skipIf(!existsSync(networkPath))(
+    'reproduces PyTorch 1.13 parameters after one step bit for bit (golden network)',
+    () => {
+      const golden = JSON.parse(readFileSync(networkPath, 'utf8'));
+      const f32 = (o: { b64: string }) => {
+        const bytes = Buffer.from(o.b64, 'base64');
+        return new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+      };
+      const c = golden.snn_cases.snn_init_seed0_T10;
+      const names = Object.keys(c.grads);
+      expect(names.length).toBe(6);
+      for (const name of names) {
+        const param = f32(golden.weight_sets.init_seed0.weights[name]);
+        const [m, v] = [new Float32Array(param.length), new Float32Array(param.length)];
+        ref.adamStep({ ...base, lr: 1e-2, step: 1 }, param, f32(c.grads[name]), m, v, null);
+        expect(Array.from(param)).toEqual(Array.from(f32(c['params_after_one_adam_step_lr1e-2'][name])));
+      }
+    },
+  );
 
   it('two steps by hand (PyTorch 1.13 formula, bias-corrected), grad left untouched', () => {
     const param = Float32Array.from([1, -2]);

@@ -1,18 +1,9 @@
 import type { Conv2dGeometry, Pool2dGeometry } from '../../backend/backend.js';
+import { makeConv2dGeometry, makePool2dGeometry, type Pair } from '../../backend/geometry.js';
 import { getBackend } from '../../backend/registry.js';
 import { Tensor, result, shapeToString } from '../tensor.js';
 
-export type Pair = number | readonly [number, number];
-
-function pair(v: Pair): [number, number] {
-  return typeof v === 'number' ? [v, v] : [v[0], v[1]];
-}
-
-function outSize(input: number, kernel: number, stride: number, pad: number, what: string): number {
-  const o = Math.floor((input + 2 * pad - kernel) / stride) + 1;
-  if (o <= 0) throw new RangeError(`${what}: kernel ${kernel} (padding ${pad}) does not fit an input of size ${input}`);
-  return o;
-}
+export type { Pair };
 
 export interface Conv2dOptions {
   stride?: Pair;
@@ -20,35 +11,13 @@ export interface Conv2dOptions {
 }
 
 /** The geometry of `conv2d(x [B,C,H,W], w [O,C,kH,kW])`, validating the shapes. */
-export function conv2dGeometry(
-  xShape: readonly number[],
-  wShape: readonly number[],
-  options: Conv2dOptions = {},
-): Conv2dGeometry {
+export function conv2dGeometry(xShape: readonly number[], wShape: readonly number[], options: Conv2dOptions = {}): Conv2dGeometry {
   if (xShape.length !== 4 || wShape.length !== 4 || xShape[1] !== wShape[1]) {
-    throw new RangeError(
-      `conv2d: input ${shapeToString(xShape)} (NCHW) does not match weight ${shapeToString(wShape)} (OIHW)`,
-    );
+    throw new RangeError(`conv2d: input ${shapeToString(xShape)} (NCHW) does not match weight ${shapeToString(wShape)} (OIHW)`);
   }
-  const [strideH, strideW] = pair(options.stride ?? 1);
-  const [padH, padW] = pair(options.padding ?? 0);
   const [batch, inC, inH, inW] = xShape as [number, number, number, number];
   const [outC, , kH, kW] = wShape as [number, number, number, number];
-  return {
-    batch,
-    inC,
-    inH,
-    inW,
-    outC,
-    kH,
-    kW,
-    strideH,
-    strideW,
-    padH,
-    padW,
-    outH: outSize(inH, kH, strideH, padH, 'conv2d'),
-    outW: outSize(inW, kW, strideW, padW, 'conv2d'),
-  };
+  return makeConv2dGeometry({ batch, inC, inH, inW, outC, kernelSize: [kH, kW], ...options });
 }
 
 /** 2-D cross-correlation (PyTorch `conv2d`, groups = 1): `out[b,o] = bias[o] + sum_c x[b,c] * w[o,c]`. */
@@ -82,25 +51,8 @@ export interface Pool2dOptions {
 
 export function pool2dGeometry(xShape: readonly number[], kernel: Pair, options: Pool2dOptions = {}): Pool2dGeometry {
   if (xShape.length !== 4) throw new RangeError(`pool2d: expected NCHW input, got ${shapeToString(xShape)}`);
-  const [kH, kW] = pair(kernel);
-  const [strideH, strideW] = pair(options.stride ?? kernel);
-  const [padH, padW] = pair(options.padding ?? 0);
-  if (padH * 2 > kH || padW * 2 > kW) throw new RangeError('pool2d: padding must be at most half the kernel size');
   const [batch, channels, inH, inW] = xShape as [number, number, number, number];
-  return {
-    batch,
-    channels,
-    inH,
-    inW,
-    kH,
-    kW,
-    strideH,
-    strideW,
-    padH,
-    padW,
-    outH: outSize(inH, kH, strideH, padH, 'pool2d'),
-    outW: outSize(inW, kW, strideW, padW, 'pool2d'),
-  };
+  return makePool2dGeometry({ batch, channels, inH, inW, kernelSize: kernel, ...options });
 }
 
 /** Max over each window; the gradient goes to the first maximum in row-major window order (PyTorch's tie rule). */
