@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Tensor, nn, ops } from 'spikets';
-import { buildSnnNet, leakyLifSpec } from '../../src/experiment/models.js';
+import { buildSnnNet } from '../../src/experiment/models.js';
+import { leakyLifSpec } from '../../src/train/snn-runner.js';
 import { ceRateLoss } from '../../src/functional/index.js';
 import { Leaky } from '../../src/snn/neurons/leaky.js';
 import { FeedForwardPlan } from '../../src/train/plan/feedforward.js';
