@@ -28,7 +28,7 @@ export class SnnRunner {
 
   constructor(
     readonly net: Sequential,
-    inputShape: readonly number[],
+    readonly inputShape: readonly number[],
   ) {
     this.plan = FeedForwardPlan.compile(net.layers, inputShape, leakyLifSpec);
     this.inputRank = inputShape.length;

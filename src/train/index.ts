@@ -1,0 +1,4 @@
+export { bpttStep, tbptt, evaluateSnn, type BpttOptions, type TbpttOptions, type RecordLoss } from './bptt.js';
+export { SnnRunner, leakyLifSpec } from './snn-runner.js';
+export { FeedForwardPlan, type LifSpec, type PlanOutput } from './plan/feedforward.js';
+export { saveState, loadState, moduleState } from './checkpoint.js';
