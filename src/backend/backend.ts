@@ -71,6 +71,9 @@ export interface LifArgs {
   surrogate: FusedSurrogate;
 }
 
+/** The constants of a fused LIF layer (LifArgs without the sizes). */
+export type LifConstants = Omit<LifArgs, 'steps' | 'neurons'>;
+
 export interface AdamArgs {
   lr: number;
   beta1: number;

@@ -29,3 +29,5 @@ export {
   type SplitDatasets,
 } from './dataset.js';
 export { DataLoader, type Batch, type DataLoaderOptions } from './loader.js';
+export * from './browser.js';
+export { gunzipBrowser, createGunzipBrowser } from './gzip-browser.js';

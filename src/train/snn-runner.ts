@@ -6,15 +6,9 @@ import { index, stack } from '../tensor/ops/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { FeedForwardPlan, type LifSpec } from './plan/feedforward.js';
 
-/** The fused-kernel description of a Leaky layer, or null when it uses an option the fused kernel does not have. */
+/** The fused-kernel description of a spiking layer, or null when it is not a Leaky the fused kernel supports. */
 export function leakyLifSpec(m: Module): LifSpec | null {
-  if (!(m instanceof Leaky)) return null;
-  const fused = m.spikeGrad.fused;
-  const scalar = (t: Tensor): boolean => t.size === 1 && !t.requiresGrad;
-  if (!fused || !scalar(m.beta) || !scalar(m.threshold) || !scalar(m.gradedSpikesFactor) || m.gradedSpikesFactor.item() !== 1) return null;
-  if (!m.resetDelay || m.inhibition || m.stateQuant || m.surrogateDisable) return null;
-  const beta = Math.min(Math.max(m.beta.item(), 0), 1);
-  return { beta, threshold: m.threshold.item(), reset: m.resetMechanism, surrogate: fused };
+  return m instanceof Leaky ? m.fusedConfig() : null;
 }
 
 /**

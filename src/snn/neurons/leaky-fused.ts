@@ -1,10 +1,10 @@
-import type { LifArgs } from '../../backend/backend.js';
+import type { LifArgs, LifConstants } from '../../backend/backend.js';
 import { getBackend } from '../../backend/registry.js';
 import { result, shapeToString, sizeOf, type Tensor } from '../../tensor/tensor.js';
 import { NeuronError } from '../errors.js';
 
 /** The constants of a fused LIF run (everything in `LifArgs` except the sizes). */
-export type FusedLifConfig = Omit<LifArgs, 'steps' | 'neurons'>;
+export type FusedLifConfig = LifConstants;
 
 /**
  * Leaky over a whole sequence as ONE tape primitive, on the backend's fused kernels (see `LifArgs` for the equations;

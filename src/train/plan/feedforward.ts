@@ -1,4 +1,4 @@
-import type { Backend, Conv2dGeometry, FusedSurrogate, LifArgs, Pool2dGeometry } from '../../backend/backend.js';
+import type { Backend, Conv2dGeometry, LifArgs, LifConstants, Pool2dGeometry } from '../../backend/backend.js';
 import { getBackend } from '../../backend/registry.js';
 import type { Module, Parameter } from '../../nn/module.js';
 import { Conv2d, Flatten, Linear, MaxPool2d } from '../../nn/layers.js';
@@ -6,12 +6,7 @@ import { conv2dGeometry, pool2dGeometry } from '../../tensor/ops/conv.js';
 import { Tensor, result, shapeToString, sizeOf } from '../../tensor/tensor.js';
 
 /** What the plan needs to know of a spiking layer to run it with the fused LIF kernel. */
-export interface LifSpec {
-  beta: number;
-  threshold: number;
-  reset: LifArgs['reset'];
-  surrogate: FusedSurrogate;
-}
+export type LifSpec = LifConstants;
 
 type Stateless = Conv2d | MaxPool2d | Flatten | Linear;
 
