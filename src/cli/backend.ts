@@ -9,7 +9,10 @@ export type BackendName = 'wasm' | 'reference';
  * TypeScript). `SPIKETS_BACKEND` overrides the default when no flag is given. Returns its name, thread count and a
  * disposer (worker threads).
  */
-export async function activateBackend(name: BackendName, threads: number): Promise<{ name: string; threads: number; dispose: () => void }> {
+export async function activateBackend(
+  name: BackendName,
+  threads: number,
+): Promise<{ name: string; threads: number; dispose: () => void }> {
   if (name === 'reference') {
     useBackend(referenceBackend);
     return { name: 'reference', threads: 1, dispose: () => undefined };

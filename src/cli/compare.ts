@@ -35,7 +35,9 @@ export async function runCommand(config: ExperimentConfig, o: RunOptions): Promi
   const onSigint = (): void => {
     if (stopRequested) process.exit(EXIT.interrupted);
     stopRequested = true;
-    err.write('\ninterrupt: finishing the current iteration, then saving a checkpoint and the partial results (Ctrl-C again to quit now)\n');
+    err.write(
+      '\ninterrupt: finishing the current iteration, then saving a checkpoint and the partial results (Ctrl-C again to quit now)\n',
+    );
   };
   process.on('SIGINT', onSigint);
   process.on('SIGTERM', onSigint);
@@ -43,7 +45,9 @@ export async function runCommand(config: ExperimentConfig, o: RunOptions): Promi
   let writeFailed = false;
   let outcome: ComparisonOutcome;
   try {
-    err.write(`spikets: ${cfg.models.join(' + ').toUpperCase()} on ${cfg.dataset}, backend ${backend.name} x${backend.threads}, output ${relative(process.cwd(), dir) || '.'}\n`);
+    err.write(
+      `spikets: ${cfg.models.join(' + ').toUpperCase()} on ${cfg.dataset}, backend ${backend.name} x${backend.threads}, output ${relative(process.cwd(), dir) || '.'}\n`,
+    );
     outcome = await runComparison({
       config: cfg,
       data,
@@ -57,7 +61,8 @@ export async function runCommand(config: ExperimentConfig, o: RunOptions): Promi
           await saveRunState(dir, state);
           writeFailed = false;
         } catch (error) {
-          if (!writeFailed) warn(`checkpoint not saved: ${oneLine(error)} (training continues; results stay in memory)`);
+          if (!writeFailed)
+            warn(`checkpoint not saved: ${oneLine(error)} (training continues; results stay in memory)`);
           writeFailed = true;
         }
       },

@@ -3,7 +3,9 @@ import { readFileSync } from 'node:fs';
 import type { Environment } from '../experiment/results.js';
 
 export function spiketsVersion(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
+  const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  };
   return pkg.version;
 }
 

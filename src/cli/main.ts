@@ -41,13 +41,15 @@ export function buildProgram(exit: (code: number) => void): Command {
     .exitOverride();
 
   runFlags(program.command('compare'))
-    .description("train the SNN and the CNN of the study under identical conditions and write a report (the main job)")
+    .description('train the SNN and the CNN of the study under identical conditions and write a report (the main job)')
     .action(async (flags: RunFlags) => exit(await runCommand(resolveConfig(flags), runOptions(flags))));
 
   runFlags(program.command('train'))
     .description('train one model (same protocol and outputs as compare)')
     .addOption(new Option('--model <kind>', 'which model').choices(['snn', 'cnn']).makeOptionMandatory())
-    .action(async (flags: RunFlags & { model: 'snn' | 'cnn' }) => exit(await runCommand(resolveConfig(flags, { models: [flags.model] }), runOptions(flags))));
+    .action(async (flags: RunFlags & { model: 'snn' | 'cnn' }) =>
+      exit(await runCommand(resolveConfig(flags, { models: [flags.model] }), runOptions(flags))),
+    );
 
   addConfigOptions(program.command('eval'))
     .description('evaluate a checkpoint (checkpoints/snn.safetensors or cnn.safetensors of a run) on the test set')
@@ -77,7 +79,12 @@ function parseSteps(v: string): number[] {
 }
 
 function runOptions(flags: RunFlags): { out: string; resume?: string; progress: boolean; checkpointEvery: number } {
-  return { out: flags.out ?? defaultRunDir(), ...(flags.resume ? { resume: flags.resume } : {}), progress: flags.progress, checkpointEvery: flags.checkpointEvery };
+  return {
+    out: flags.out ?? defaultRunDir(),
+    ...(flags.resume ? { resume: flags.resume } : {}),
+    progress: flags.progress,
+    checkpointEvery: flags.checkpointEvery,
+  };
 }
 
 async function evalCommand(flags: ConfigFlags & { checkpoint: string }): Promise<number> {
@@ -88,20 +95,32 @@ async function evalCommand(flags: ConfigFlags & { checkpoint: string }): Promise
     throw new UsageError(`cannot read checkpoint ${flags.checkpoint}: ${oneLine(error)}`);
   }
   const kind = decodeSafetensors(bytes, flags.checkpoint).metadata.kind;
-  if (kind !== 'snn' && kind !== 'cnn') throw new UsageError(`checkpoint ${flags.checkpoint}: metadata 'kind' must be 'snn' or 'cnn', got ${String(kind)}`);
+  if (kind !== 'snn' && kind !== 'cnn')
+    throw new UsageError(`checkpoint ${flags.checkpoint}: metadata 'kind' must be 'snn' or 'cnn', got ${String(kind)}`);
   const config = resolveConfig(flags);
   const backend = await activateBackend(config.backend, config.threads);
   try {
     const model = kind === 'snn' ? createSnnModel(config) : createCnnModel(config);
     loadState(bytes, model.net, undefined, flags.checkpoint);
     const data = loadDataset(config.dataset);
-    const test = new DataLoader(data.test, { batchSize: 256, ...(config.testLimit ? { limit: config.testLimit } : {}) });
+    const test = new DataLoader(data.test, {
+      batchSize: 256,
+      ...(config.testLimit ? { limit: config.testLimit } : {}),
+    });
     const t0 = performance.now();
     const r = evaluateModel(model, test);
     process.stdout.write(
       formatTextTable({
         header: ['model', 'test samples', 'accuracy', 'loss', 'time'],
-        rows: [[kind.toUpperCase(), String(test.numExamples), `${(r.accuracy * 100).toFixed(2)}%`, r.loss.toFixed(4), `${((performance.now() - t0) / 1000).toFixed(1)} s`]],
+        rows: [
+          [
+            kind.toUpperCase(),
+            String(test.numExamples),
+            `${(r.accuracy * 100).toFixed(2)}%`,
+            r.loss.toFixed(4),
+            `${((performance.now() - t0) / 1000).toFixed(1)} s`,
+          ],
+        ],
         align: ['left', 'right', 'right', 'right', 'right'],
       }) + '\n',
     );
@@ -138,12 +157,23 @@ async function sweepCommand(flags: Omit<RunFlags, 'steps'> & { steps: number[] }
   await mkdir(out, { recursive: true });
   const data = loadDataset(base.dataset);
   const backend = await activateBackend(base.backend, base.threads);
-  const rows: { steps: number; finalAccuracy: number | null; bestAccuracy: number | null; epochTimeS: number; iterationS: number }[] = [];
+  const rows: {
+    steps: number;
+    finalAccuracy: number | null;
+    bestAccuracy: number | null;
+    epochTimeS: number;
+    iterationS: number;
+  }[] = [];
   try {
     for (const steps of stepsList) {
       const config = { ...base, numSteps: steps };
       process.stderr.write(`sweep: T = ${steps}\n`);
-      const { results } = await runComparison({ config, data, environment: nodeEnvironment(backend.name, backend.threads), now: () => performance.now() });
+      const { results } = await runComparison({
+        config,
+        data,
+        environment: nodeEnvironment(backend.name, backend.threads),
+        now: () => performance.now(),
+      });
       const snn = results.models.snn!;
       const iterTimes = snn.iterations.map((i) => i.timeS).sort((a, b) => a - b);
       rows.push({
@@ -159,7 +189,13 @@ async function sweepCommand(flags: Omit<RunFlags, 'steps'> & { steps: number[] }
   }
   const table = formatTextTable({
     header: ['T', 'final acc', 'best acc', 'train s / epoch', 'median s / iter'],
-    rows: rows.map((r) => [String(r.steps), pct(r.finalAccuracy), pct(r.bestAccuracy), r.epochTimeS.toFixed(1), r.iterationS.toFixed(3)]),
+    rows: rows.map((r) => [
+      String(r.steps),
+      pct(r.finalAccuracy),
+      pct(r.bestAccuracy),
+      r.epochTimeS.toFixed(1),
+      r.iterationS.toFixed(3),
+    ]),
     align: ['right', 'right', 'right', 'right', 'right'],
   });
   await writeFile(join(out, 'sweep.json'), JSON.stringify({ config: base, rows }, null, 1) + '\n');

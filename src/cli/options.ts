@@ -3,19 +3,30 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import type { SplitDatasets } from '../data/dataset.js';
 import { DataError } from '../data/errors.js';
 import { fashionMnist, fromDir, mnist } from '../data/node.js';
-import { ConfigError, mergeConfig, parseConfig, presets, type ExperimentConfig, type PresetName } from '../experiment/config.js';
+import {
+  ConfigError,
+  mergeConfig,
+  parseConfig,
+  presets,
+  type ExperimentConfig,
+  type PresetName,
+} from '../experiment/config.js';
 import { UsageError } from './errors.js';
 
-const int = (name: string) => (v: string): number => {
-  const n = Number(v);
-  if (!Number.isInteger(n)) throw new InvalidArgumentError(`${name} must be an integer, got '${v}'`);
-  return n;
-};
-const float = (name: string) => (v: string): number => {
-  const n = Number(v);
-  if (!Number.isFinite(n)) throw new InvalidArgumentError(`${name} must be a number, got '${v}'`);
-  return n;
-};
+const int =
+  (name: string) =>
+  (v: string): number => {
+    const n = Number(v);
+    if (!Number.isInteger(n)) throw new InvalidArgumentError(`${name} must be an integer, got '${v}'`);
+    return n;
+  };
+const float =
+  (name: string) =>
+  (v: string): number => {
+    const n = Number(v);
+    if (!Number.isFinite(n)) throw new InvalidArgumentError(`${name} must be a number, got '${v}'`);
+    return n;
+  };
 
 /** The protocol flags shared by compare, train, eval and sweep; every config field has one. */
 export function addConfigOptions(cmd: Command, options: { steps?: boolean } = {}): Command {
@@ -73,7 +84,8 @@ function readConfigFile(path: string): Record<string, unknown> {
   }
   try {
     const parsed: unknown = JSON.parse(text);
-    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('expected a JSON object');
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+      throw new Error('expected a JSON object');
     return parsed as Record<string, unknown>;
   } catch (error) {
     throw new UsageError(`config file ${path} is not a JSON object: ${(error as Error).message}`);
@@ -95,7 +107,13 @@ export function resolveConfig(flags: ConfigFlags, overrides: Record<string, unkn
     numSteps: flags.steps,
     lr: flags.lr,
     beta: flags.beta,
-    surrogate: flags.surrogate || flags.slope !== undefined ? { ...(flags.surrogate ? { kind: flags.surrogate } : {}), ...(flags.slope !== undefined ? { slope: flags.slope } : {}) } : undefined,
+    surrogate:
+      flags.surrogate || flags.slope !== undefined
+        ? {
+            ...(flags.surrogate ? { kind: flags.surrogate } : {}),
+            ...(flags.slope !== undefined ? { slope: flags.slope } : {}),
+          }
+        : undefined,
     epochs: Object.keys(epochs).length ? epochs : undefined,
     evalEvery: flags.evalEvery,
     seed: flags.seed,

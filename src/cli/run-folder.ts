@@ -65,7 +65,9 @@ export async function loadRunState(dir: string): Promise<RunState> {
     throw new UsageError(`cannot resume from ${dir}: ${file} is not valid JSON (${oneLine(error)})`);
   }
   if (parsed.version !== 1 || typeof parsed.createdAt !== 'string' || typeof parsed.models !== 'object') {
-    throw new UsageError(`cannot resume from ${dir}: ${file} is not a spikets run state (expected version 1 with config, createdAt, models)`);
+    throw new UsageError(
+      `cannot resume from ${dir}: ${file} is not a spikets run state (expected version 1 with config, createdAt, models)`,
+    );
   }
   const state: RunState = { config: parseConfig(parsed.config, file), createdAt: parsed.createdAt, models: {} };
   for (const [kind, m] of Object.entries(parsed.models)) {
@@ -77,7 +79,12 @@ export async function loadRunState(dir: string): Promise<RunState> {
     } catch {
       if (m.progress.iter > 0) throw new UsageError(`cannot resume from ${dir}: checkpoint ${ckpt} is missing`);
     }
-    state.models[kind] = { progress: m.progress, status: m.status, ...(m.message ? { message: m.message } : {}), checkpoint };
+    state.models[kind] = {
+      progress: m.progress,
+      status: m.status,
+      ...(m.message ? { message: m.message } : {}),
+      checkpoint,
+    };
   }
   return state;
 }

@@ -16,7 +16,10 @@ export const ExperimentConfigSchema = z.strictObject({
   /** Membrane decay of the Leaky neurons. */
   beta: z.number().min(0).max(1).default(0.5),
   surrogate: z
-    .strictObject({ kind: z.enum(['fastSigmoid', 'atan']).default('fastSigmoid'), slope: z.number().positive().default(25) })
+    .strictObject({
+      kind: z.enum(['fastSigmoid', 'atan']).default('fastSigmoid'),
+      slope: z.number().positive().default(25),
+    })
     .default({ kind: 'fastSigmoid', slope: 25 }),
   epochs: z
     .strictObject({ snn: z.number().int().min(0).default(3), cnn: z.number().int().min(0).default(3) })
@@ -27,7 +30,10 @@ export const ExperimentConfigSchema = z.strictObject({
   trainLimit: z.number().int().min(1).nullable().default(null),
   testLimit: z.number().int().min(1).nullable().default(null),
   /** Which models to train. */
-  models: z.array(z.enum(['snn', 'cnn'])).min(1).default(['snn', 'cnn']),
+  models: z
+    .array(z.enum(['snn', 'cnn']))
+    .min(1)
+    .default(['snn', 'cnn']),
   backend: z.enum(['wasm', 'reference']).default('wasm'),
   /** Worker threads of the wasm backend (0 = available cores). */
   threads: z.number().int().min(0).max(64).default(0),
@@ -76,7 +82,8 @@ export function mergeConfig(...layers: readonly Record<string, unknown>[]): Reco
     for (const [k, v] of Object.entries(layer)) {
       if (v === undefined) continue;
       const prev = out[k];
-      const isObj = (o: unknown): o is Record<string, unknown> => typeof o === 'object' && o !== null && !Array.isArray(o);
+      const isObj = (o: unknown): o is Record<string, unknown> =>
+        typeof o === 'object' && o !== null && !Array.isArray(o);
       out[k] = isObj(prev) && isObj(v) ? { ...prev, ...v } : v;
     }
   }

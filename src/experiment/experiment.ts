@@ -14,7 +14,12 @@ import { gather0 } from '../tensor/ops/shape.js';
 export interface RunState {
   config: ExperimentConfig;
   createdAt: string;
-  models: Partial<Record<ModelKind, { progress: Progress; status: ModelRecord['status']; message?: string; checkpoint: Uint8Array | null }>>;
+  models: Partial<
+    Record<
+      ModelKind,
+      { progress: Progress; status: ModelRecord['status']; message?: string; checkpoint: Uint8Array | null }
+    >
+  >;
 }
 
 export interface ComparisonOptions {
@@ -47,8 +52,16 @@ export interface ComparisonOutcome {
 export async function runComparison(o: ComparisonOptions): Promise<ComparisonOutcome> {
   const { config } = o;
   const state: RunState = o.resume ?? { config, createdAt: new Date().toISOString(), models: {} };
-  const train = new DataLoader(o.data.train, { batchSize: config.batchSize, shuffle: true, seed: config.seed, ...(config.trainLimit ? { limit: config.trainLimit } : {}) });
-  const test = new DataLoader(o.data.test, { batchSize: Math.max(config.batchSize, 256), ...(config.testLimit ? { limit: config.testLimit } : {}) });
+  const train = new DataLoader(o.data.train, {
+    batchSize: config.batchSize,
+    shuffle: true,
+    seed: config.seed,
+    ...(config.trainLimit ? { limit: config.trainLimit } : {}),
+  });
+  const test = new DataLoader(o.data.test, {
+    batchSize: Math.max(config.batchSize, 256),
+    ...(config.testLimit ? { limit: config.testLimit } : {}),
+  });
   const records: Partial<Record<ModelKind, ModelRecord>> = {};
   let outcome: ComparisonOutcome['status'] = 'complete';
   let message: string | undefined;
@@ -65,7 +78,12 @@ export async function runComparison(o: ComparisonOptions): Promise<ComparisonOut
         await o.onCheckpoint?.(state);
       };
       const result = await trainModel({
-        model, config, train, test, progress: entry.progress, now: o.now,
+        model,
+        config,
+        train,
+        test,
+        progress: entry.progress,
+        now: o.now,
         ...(o.onEvent ? { onEvent: o.onEvent } : {}),
         ...(o.shouldStop ? { shouldStop: o.shouldStop } : {}),
         onCheckpoint: persist,

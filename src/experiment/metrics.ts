@@ -13,7 +13,10 @@ import type { SnnSample } from './results.js';
 export function fanOut(layers: readonly Module[], i: number): number {
   for (const next of layers.slice(i + 1)) {
     if (next instanceof Conv2d) {
-      const [sH, sW] = typeof next.options.stride === 'number' ? [next.options.stride, next.options.stride] : (next.options.stride ?? [1, 1]);
+      const [sH, sW] =
+        typeof next.options.stride === 'number'
+          ? [next.options.stride, next.options.stride]
+          : (next.options.stride ?? [1, 1]);
       return (next.outChannels * next.weight.shape[2]! * next.weight.shape[3]!) / (sH * sW);
     }
     if (next instanceof Linear) return next.outFeatures;
@@ -47,7 +50,14 @@ export interface SpikeActivity {
 }
 
 /** Aggregates per-layer spike counts `[layer][t]` (summed over `batch` samples) into rates and operation counts. */
-export function spikeActivity(net: Sequential, spikeCounts: Float64Array[], neurons: readonly number[], batch: number, steps: number, inputShape: readonly number[]): SpikeActivity {
+export function spikeActivity(
+  net: Sequential,
+  spikeCounts: Float64Array[],
+  neurons: readonly number[],
+  batch: number,
+  steps: number,
+  inputShape: readonly number[],
+): SpikeActivity {
   const leakyIdx = net.layers.flatMap((l, i) => (l instanceof Leaky ? [i] : []));
   let spikes = 0;
   let ops = 0;
@@ -99,7 +109,12 @@ export function recordSample(net: Sequential, x: Tensor, label: number, steps: n
     label,
     prediction,
     raster,
-    membrane: counts.map((_, neuron) => ({ layer: `lif${leaky.length}`, neuron, threshold, values: membranes.map((m) => m[neuron]!) })),
+    membrane: counts.map((_, neuron) => ({
+      layer: `lif${leaky.length}`,
+      neuron,
+      threshold,
+      values: membranes.map((m) => m[neuron]!),
+    })),
     outputCounts: counts,
   };
 }

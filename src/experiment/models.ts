@@ -45,7 +45,10 @@ function seedLayers(rng: Rng, act: () => Module, outputAct: boolean): Module[] {
 }
 
 export function buildSnnNet(config: Pick<ExperimentConfig, 'beta' | 'surrogate' | 'seed'>): Sequential {
-  const spikeGrad = config.surrogate.kind === 'atan' ? atan({ alpha: config.surrogate.slope }) : fastSigmoid({ slope: config.surrogate.slope });
+  const spikeGrad =
+    config.surrogate.kind === 'atan'
+      ? atan({ alpha: config.surrogate.slope })
+      : fastSigmoid({ slope: config.surrogate.slope });
   return new Sequential(...seedLayers(new Rng(config.seed), () => new Leaky({ beta: config.beta, spikeGrad }), true));
 }
 

@@ -32,8 +32,17 @@ export interface Progress {
 
 export function freshProgress(): Progress {
   return {
-    iter: 0, epoch: 1, batchInEpoch: 0, iterations: [], evals: [], epochs: [], elapsedS: 0, epochTrainS: 0,
-    epochEvalS: 0, epochLossSum: 0, confusion: emptyConfusion(),
+    iter: 0,
+    epoch: 1,
+    batchInEpoch: 0,
+    iterations: [],
+    evals: [],
+    epochs: [],
+    elapsedS: 0,
+    epochTrainS: 0,
+    epochEvalS: 0,
+    epochLossSum: 0,
+    confusion: emptyConfusion(),
   };
 }
 
@@ -87,7 +96,10 @@ export async function trainModel(o: TrainModelOptions): Promise<TrainOutcome> {
       const loss = model.trainStep(batch.x, batch.y);
       const timeS = (o.now() - t0) / 1000;
       if (!Number.isFinite(loss)) {
-        return { status: 'failed', message: `${model.kind.toUpperCase()} loss became ${loss} at iteration ${p.iter + 1} (epoch ${p.epoch}); the last good checkpoint is kept` };
+        return {
+          status: 'failed',
+          message: `${model.kind.toUpperCase()} loss became ${loss} at iteration ${p.iter + 1} (epoch ${p.epoch}); the last good checkpoint is kept`,
+        };
       }
       p.iter++;
       p.batchInEpoch++;
@@ -139,7 +151,10 @@ function recordEval(o: TrainModelOptions, iter: number, epoch: number): EvalReco
 }
 
 /** Accuracy, mean loss and confusion matrix (rows: true class) over every batch of `loader` (epoch 0 order). */
-export function evaluateModel(model: ComparisonModel, loader: DataLoader): { accuracy: number; loss: number; confusion: number[][] } {
+export function evaluateModel(
+  model: ComparisonModel,
+  loader: DataLoader,
+): { accuracy: number; loss: number; confusion: number[][] } {
   const confusion = emptyConfusion();
   let correct = 0;
   let total = 0;

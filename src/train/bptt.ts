@@ -40,7 +40,12 @@ function runnerFor(net: Sequential, x: Tensor, timeVarying: boolean): SnnRunner 
  * Feed-forward stacks of Conv2d/MaxPool2d/Flatten/Linear/Leaky run on the fused layer-by-layer plan; every other
  * network is stepped through its modules. Returns the loss and the output record.
  */
-export function bpttStep(net: Sequential, x: Tensor, y: Tensor, o: BpttOptions): { loss: number; spk: Tensor; mem: Tensor } {
+export function bpttStep(
+  net: Sequential,
+  x: Tensor,
+  y: Tensor,
+  o: BpttOptions,
+): { loss: number; spk: Tensor; mem: Tensor } {
   const { spk, mem } = runnerFor(net, x, o.timeVarying ?? false).run(x, o.numSteps);
   const loss = o.loss(o.lossOn === 'mem' ? mem : spk, y);
   o.optimizer.zeroGrad();

@@ -29,7 +29,10 @@ function optimizerState(module: Module, optimizer: Optimizer): StateDict {
  * and any caller metadata in `__metadata__`.
  */
 export function saveState(module: Module, optimizer?: Optimizer, metadata: Record<string, string> = {}): Uint8Array {
-  const tensors = { ...moduleState(module), ...(optimizer ? withPrefix(optimizerState(module, optimizer), OPTIM_PREFIX) : {}) };
+  const tensors = {
+    ...moduleState(module),
+    ...(optimizer ? withPrefix(optimizerState(module, optimizer), OPTIM_PREFIX) : {}),
+  };
   const meta = { format: 'spikets', ...metadata, ...(optimizer ? { 'optim.step': String(optimizer.state.step) } : {}) };
   return encodeSafetensors(tensors, meta);
 }
@@ -38,7 +41,12 @@ export function saveState(module: Module, optimizer?: Optimizer, metadata: Recor
  * Restores what `saveState` wrote into `module` (and `optimizer`), validating names, shapes and dtypes first:
  * on any mismatch a CheckpointError names the tensor and nothing is changed. Returns the file's metadata.
  */
-export function loadState(bytes: Uint8Array, module: Module, optimizer?: Optimizer, source = '<checkpoint>'): Record<string, string> {
+export function loadState(
+  bytes: Uint8Array,
+  module: Module,
+  optimizer?: Optimizer,
+  source = '<checkpoint>',
+): Record<string, string> {
   const { tensors, metadata } = decodeSafetensors(bytes, source);
   const params = Object.fromEntries(Object.entries(tensors).filter(([name]) => !name.startsWith(OPTIM_PREFIX)));
   const target = moduleState(module);
@@ -46,7 +54,11 @@ export function loadState(bytes: Uint8Array, module: Module, optimizer?: Optimiz
     const saved = underPrefix(tensors, OPTIM_PREFIX);
     const step = Number(metadata['optim.step'] ?? NaN);
     if (!Number.isInteger(step) || step < 0) {
-      throw new CheckpointError(source, `expected a non-negative integer optimizer step, got ${metadata['optim.step']}`, { field: 'optim.step' });
+      throw new CheckpointError(
+        source,
+        `expected a non-negative integer optimizer step, got ${metadata['optim.step']}`,
+        { field: 'optim.step' },
+      );
     }
     // allocate the buffers the checkpoint has, then validate everything before copying anything
     const buffers = new Map<string, { p: Parameter; names: string[] }>();
@@ -59,7 +71,9 @@ export function loadState(bytes: Uint8Array, module: Module, optimizer?: Optimiz
     const optTarget: StateDict = {};
     const created = new Map<Parameter, Record<string, Float32Array>>();
     for (const [name, { p, names }] of buffers) {
-      const record = Object.fromEntries(names.map((b) => [b, optimizer.state.buffers.get(p)?.[b] ?? new Float32Array(p.size)]));
+      const record = Object.fromEntries(
+        names.map((b) => [b, optimizer.state.buffers.get(p)?.[b] ?? new Float32Array(p.size)]),
+      );
       created.set(p, record);
       for (const b of names) optTarget[`${name}.${b}`] = new Tensor(record[b]!, p.shape);
     }

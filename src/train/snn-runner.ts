@@ -40,7 +40,12 @@ export class SnnRunner {
     }
     const mems: Tensor[] = [];
     const last = this.net.layers[this.net.layers.length - 1]!;
-    const spks = this.stepAll(x, numSteps, () => undefined, () => mems.push(outputMembrane(last, this.net)));
+    const spks = this.stepAll(
+      x,
+      numSteps,
+      () => undefined,
+      () => mems.push(outputMembrane(last, this.net)),
+    );
     return { spk: stack(spks), mem: stack(mems) };
   }
 
@@ -61,7 +66,12 @@ export class SnnRunner {
   }
 
   /** Steps the network `numSteps` times from a reset state, reporting each spiking layer's output. */
-  private stepAll(x: Tensor, numSteps: number, onSpikes: (layer: number, t: number, spk: Tensor) => void, onStep?: () => void): Tensor[] {
+  private stepAll(
+    x: Tensor,
+    numSteps: number,
+    onSpikes: (layer: number, t: number, spk: Tensor) => void,
+    onStep?: () => void,
+  ): Tensor[] {
     resetState(this.net);
     const staticInput = x.ndim === this.inputRank + 1;
     const outputs: Tensor[] = [];
@@ -83,6 +93,7 @@ export class SnnRunner {
 /** The membrane of a spiking output layer after the last step of `net` (an error for a non-spiking layer). */
 function outputMembrane(layer: Module, net: Sequential): Tensor {
   const mem = net.state.get<{ mem?: Tensor }>(layer)?.mem;
-  if (!mem) throw new TypeError('SnnRunner: the last layer of the network must be a spiking neuron (it has no membrane state)');
+  if (!mem)
+    throw new TypeError('SnnRunner: the last layer of the network must be a spiking neuron (it has no membrane state)');
   return mem;
 }

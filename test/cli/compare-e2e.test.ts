@@ -15,7 +15,17 @@ describe('spikets compare end to end (built CLI, MNIST subset)', () => {
 
   it('exits 0 and writes every output file', () => {
     expect(r.status, r.stderr).toBe(0);
-    for (const f of ['results.json', 'iterations.csv', 'evals.csv', 'report.html', 'report.md', 'analysis.json', 'state.json', 'checkpoints/snn.safetensors', 'checkpoints/cnn.safetensors']) {
+    for (const f of [
+      'results.json',
+      'iterations.csv',
+      'evals.csv',
+      'report.html',
+      'report.md',
+      'analysis.json',
+      'state.json',
+      'checkpoints/snn.safetensors',
+      'checkpoints/cnn.safetensors',
+    ]) {
       expect(existsSync(join(out, f)), f).toBe(true);
     }
     expect(r.stderr).toMatch(/final test accuracy/);
@@ -47,7 +57,16 @@ describe('spikets compare end to end (built CLI, MNIST subset)', () => {
     const csv = readFileSync(join(out, 'iterations.csv'), 'utf8').trim().split('\n');
     expect(csv.length - 1).toBe(snn.iterations.length + results.models.cnn!.iterations.length);
     const html = readFileSync(join(out, 'report.html'), 'utf8');
-    for (const id of ['loss', 'accuracy-iterations', 'accuracy-time', 'epoch-time', 'confusion-snn', 'confusion-cnn', 'raster', 'membrane']) {
+    for (const id of [
+      'loss',
+      'accuracy-iterations',
+      'accuracy-time',
+      'epoch-time',
+      'confusion-snn',
+      'confusion-cnn',
+      'raster',
+      'membrane',
+    ]) {
       expect(existsSync(join(out, 'charts', `${id}.svg`)), id).toBe(true);
       expect(existsSync(join(out, 'charts', `${id}.png`)), id).toBe(true);
     }
@@ -100,7 +119,9 @@ describe('spikets compare end to end (built CLI, MNIST subset)', () => {
     const b = experiment.validateResults(readJson(join(out, 'results.json')));
     for (const kind of ['snn', 'cnn'] as const) {
       expect(a.models[kind]!.iterations.map((i) => i.loss)).toEqual(b.models[kind]!.iterations.map((i) => i.loss));
-      expect(a.models[kind]!.evals.map((e) => [e.iter, e.testAccuracy, e.testLoss])).toEqual(b.models[kind]!.evals.map((e) => [e.iter, e.testAccuracy, e.testLoss]));
+      expect(a.models[kind]!.evals.map((e) => [e.iter, e.testAccuracy, e.testLoss])).toEqual(
+        b.models[kind]!.evals.map((e) => [e.iter, e.testAccuracy, e.testLoss]),
+      );
       expect(a.models[kind]!.confusion).toEqual(b.models[kind]!.confusion);
     }
   });

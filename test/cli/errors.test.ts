@@ -7,7 +7,10 @@ import { runCli, tempDir } from './run-cli.js';
 function expectUsageError(args: string[], pattern: RegExp): void {
   const r = runCli(args, { timeout: 60_000 });
   expect(r.status, r.stderr).toBe(2);
-  const lines = r.stderr.trim().split('\n').filter((l) => l.startsWith('error'));
+  const lines = r.stderr
+    .trim()
+    .split('\n')
+    .filter((l) => l.startsWith('error'));
   expect(lines).toHaveLength(1);
   expect(lines[0]).toMatch(pattern);
 }
@@ -36,7 +39,10 @@ describe('CLI errors', () => {
     expectUsageError(['compare', '--dataset', join(dir, 'nowhere'), '--out', join(dir, 'z')], /nowhere/);
     const partial = join(dir, 'partial');
     mkdirSync(partial);
-    writeFileSync(join(partial, 'train-images-idx3-ubyte'), new Uint8Array([0, 0, 8, 3, 0, 0, 0, 0, 0, 0, 0, 28, 0, 0, 0, 28]));
+    writeFileSync(
+      join(partial, 'train-images-idx3-ubyte'),
+      new Uint8Array([0, 0, 8, 3, 0, 0, 0, 0, 0, 0, 0, 28, 0, 0, 0, 28]),
+    );
     expectUsageError(['compare', '--dataset', partial, '--out', join(dir, 'z')], /missing|labels/i);
   });
 

@@ -28,7 +28,8 @@ export function decodeI32(b64: string): Int32Array {
 /** A golden array: `{dtype, shape, b64}` or nested lists. */
 export function goldenTensor(value: any, shape?: number[]): Tensor {
   if (value && typeof value === 'object' && 'b64' in value) return new Tensor(decodeF32(value.b64), value.shape);
-  if (value && typeof value === 'object' && 'f32_b64' in value) return new Tensor(decodeF32(value.f32_b64), value.shape);
+  if (value && typeof value === 'object' && 'f32_b64' in value)
+    return new Tensor(decodeF32(value.f32_b64), value.shape);
   const flat: number[] = [];
   const dims: number[] = [];
   const walk = (v: any, d: number): void => {

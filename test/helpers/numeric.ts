@@ -30,7 +30,11 @@ export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return m;
 }
 
-export function randomTensor(shape: number[], rng: Rng, options: { requiresGrad?: boolean; low?: number; high?: number } = {}): Tensor {
+export function randomTensor(
+  shape: number[],
+  rng: Rng,
+  options: { requiresGrad?: boolean; low?: number; high?: number } = {},
+): Tensor {
   const n = shape.reduce((p, q) => p * q, 1);
   const data = new Float32Array(n);
   for (let i = 0; i < n; i++) data[i] = rng.uniformRange(options.low ?? -1, options.high ?? 1);
@@ -41,7 +45,11 @@ export function randomTensor(shape: number[], rng: Rng, options: { requiresGrad?
  * Finite-difference gradient check: compares the tape gradient of `sum(f(inputs) * R)` (R random) with central
  * differences on every input element (float32 forward, so eps and tolerance are loose but meaningful).
  */
-export function gradcheck(f: (...xs: Tensor[]) => Tensor, inputs: Tensor[], options: { eps?: number; rtol?: number; atol?: number; seed?: number } = {}): void {
+export function gradcheck(
+  f: (...xs: Tensor[]) => Tensor,
+  inputs: Tensor[],
+  options: { eps?: number; rtol?: number; atol?: number; seed?: number } = {},
+): void {
   const eps = options.eps ?? 1e-2;
   const rtol = options.rtol ?? tol.gradcheckRel;
   const atol = options.atol ?? 2e-3;

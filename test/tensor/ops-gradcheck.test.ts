@@ -8,7 +8,11 @@ const rt = (shape: number[], low = -1, high = 1): Tensor => randomTensor(shape, 
 const spread = (shape: number[]): Tensor => {
   const n = shape.reduce((p, q) => p * q, 1);
   const perm = rng.permutation(n);
-  return new Tensor(Float32Array.from(perm, (k) => -1 + (2 * k) / n), shape, { requiresGrad: true });
+  return new Tensor(
+    Float32Array.from(perm, (k) => -1 + (2 * k) / n),
+    shape,
+    { requiresGrad: true },
+  );
 };
 
 describe('elementwise ops: values and finite-difference gradients', () => {
@@ -25,7 +29,8 @@ describe('elementwise ops: values and finite-difference gradients', () => {
   });
 
   it('unary ops', () => {
-    for (const f of [ops.neg, ops.exp, ops.abs, ops.square, ops.sigmoid, ops.tanh, ops.atan]) gradcheck((x) => f(x), [rt([4, 3])]);
+    for (const f of [ops.neg, ops.exp, ops.abs, ops.square, ops.sigmoid, ops.tanh, ops.atan])
+      gradcheck((x) => f(x), [rt([4, 3])]);
     gradcheck((x) => ops.log(x), [rt([7], 0.5, 3)]);
     gradcheck((x) => ops.sqrt(x), [rt([7], 0.5, 3)]);
     gradcheck((x) => ops.relu(x), [rt([9])]);
@@ -51,12 +56,34 @@ describe('reductions', () => {
     gradcheck((t) => ops.sum(t, 1), [x]);
     gradcheck((t) => ops.sum(t, [0, 2], true), [x]);
     gradcheck((t) => ops.mean(t, -1), [x]);
-    expect(ops.sum(tensor([[1, 2], [3, 4]]), 0).toArray()).toEqual([4, 6]);
-    expect(ops.mean(tensor([[1, 2], [3, 4]]), 1, true).shape).toEqual([2, 1]);
+    expect(
+      ops
+        .sum(
+          tensor([
+            [1, 2],
+            [3, 4],
+          ]),
+          0,
+        )
+        .toArray(),
+    ).toEqual([4, 6]);
+    expect(
+      ops.mean(
+        tensor([
+          [1, 2],
+          [3, 4],
+        ]),
+        1,
+        true,
+      ).shape,
+    ).toEqual([2, 1]);
   });
 
   it('max and argmax take the first maximum on ties', () => {
-    const x = tensor([[1, 5, 5], [7, 7, 2]]);
+    const x = tensor([
+      [1, 5, 5],
+      [7, 7, 2],
+    ]);
     expect(Array.from(ops.argmax(x, 1).ints)).toEqual([1, 0]);
     const { values, indices } = ops.max(x, 0);
     expect(Array.from(values.values)).toEqual([7, 7, 5]);
@@ -76,7 +103,21 @@ describe('shape ops', () => {
     gradcheck((t) => ops.slice(t, 2, 1, 3), [x]);
     gradcheck((t) => ops.index(t, -1), [x]);
     gradcheck((t) => ops.gather0(t, Int32Array.from([1, 0, 1])), [x]);
-    expect(ops.permute(tensor([[1, 2, 3], [4, 5, 6]]), [1, 0]).toArray()).toEqual([[1, 4], [2, 5], [3, 6]]);
+    expect(
+      ops
+        .permute(
+          tensor([
+            [1, 2, 3],
+            [4, 5, 6],
+          ]),
+          [1, 0],
+        )
+        .toArray(),
+    ).toEqual([
+      [1, 4],
+      [2, 5],
+      [3, 6],
+    ]);
     expect(ops.flatten(rt([2, 3, 4]), 1).shape).toEqual([2, 12]);
     expect(() => ops.reshape(x, [5, 5])).toThrow(/cannot view/);
   });
@@ -93,7 +134,10 @@ describe('linear algebra, convolution and pooling', () => {
   it('conv2d with stride and padding, batch 1 and odd sizes', () => {
     gradcheck((x, w, b) => ops.conv2d(x, w, b), [rt([2, 2, 6, 5]), rt([3, 2, 3, 3]), rt([3])]);
     gradcheck((x, w) => ops.conv2d(x, w, null, { stride: 2, padding: 1 }), [rt([1, 3, 7, 7]), rt([2, 3, 3, 3])]);
-    gradcheck((x, w) => ops.conv2d(x, w, null, { stride: [1, 2], padding: [2, 0] }), [rt([1, 1, 5, 6]), rt([2, 1, 5, 2])]);
+    gradcheck(
+      (x, w) => ops.conv2d(x, w, null, { stride: [1, 2], padding: [2, 0] }),
+      [rt([1, 1, 5, 6]), rt([2, 1, 5, 2])],
+    );
   });
 
   it('maxPool2d routes the gradient to the first maximum of each window (ties)', () => {

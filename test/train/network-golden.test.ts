@@ -16,7 +16,9 @@ const labels = new Tensor(Int32Array.from(net.labels as number[]), [4]);
 /** The seed SNN (beta 0.5, fastSigmoid 25) with the golden weights of `weightSet`. */
 function goldenSnn(weightSet: string): nn.Sequential {
   const model = buildSnnNet({ beta: 0.5, surrogate: { kind: 'fastSigmoid', slope: 25 }, seed: 0 });
-  model.parameters().forEach((p, i) => p.values.set(goldenTensor(net.weight_sets[weightSet].weights[names[i]!]).values));
+  model
+    .parameters()
+    .forEach((p, i) => p.values.set(goldenTensor(net.weight_sets[weightSet].weights[names[i]!]).values));
   return model;
 }
 

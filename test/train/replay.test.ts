@@ -8,7 +8,9 @@ import { createWasmBackend, type WasmBackend } from '../../src/backend/wasm/inde
 import { SnnRunner } from '../../src/train/snn-runner.js';
 import { decodeF32, decodeI32, golden } from '../helpers/golden.js';
 
-const reference = JSON.parse(readFileSync(fileURLToPath(new URL('../../../shared/reference/snntorch-epoch1-snn.json', import.meta.url)), 'utf8'));
+const reference = JSON.parse(
+  readFileSync(fileURLToPath(new URL('../../../shared/reference/snntorch-epoch1-snn.json', import.meta.url)), 'utf8'),
+);
 const replay = golden('train_replay_init.json');
 const names = ['conv1.weight', 'conv1.bias', 'conv2.weight', 'conv2.bias', 'fc.weight', 'fc.bias'];
 /**
@@ -44,7 +46,7 @@ describe('training replay against snnTorch (train_replay_init.json)', () => {
     const losses: number[] = [];
     for (let i = 0; i < ITERATIONS; i++) {
       const batch = loader.makeBatch(perm.subarray(128 * i, 128 * (i + 1)));
-      const l = loss(runner.run(batch.x, 50).spk, batch.y as Tensor);
+      const l = loss(runner.run(batch.x, 50).spk, batch.y);
       optimizer.zeroGrad();
       l.backward();
       optimizer.step();

@@ -11,9 +11,15 @@ export interface Conv2dOptions {
 }
 
 /** The geometry of `conv2d(x [B,C,H,W], w [O,C,kH,kW])`, validating the shapes. */
-export function conv2dGeometry(xShape: readonly number[], wShape: readonly number[], options: Conv2dOptions = {}): Conv2dGeometry {
+export function conv2dGeometry(
+  xShape: readonly number[],
+  wShape: readonly number[],
+  options: Conv2dOptions = {},
+): Conv2dGeometry {
   if (xShape.length !== 4 || wShape.length !== 4 || xShape[1] !== wShape[1]) {
-    throw new RangeError(`conv2d: input ${shapeToString(xShape)} (NCHW) does not match weight ${shapeToString(wShape)} (OIHW)`);
+    throw new RangeError(
+      `conv2d: input ${shapeToString(xShape)} (NCHW) does not match weight ${shapeToString(wShape)} (OIHW)`,
+    );
   }
   const [batch, inC, inH, inW] = xShape as [number, number, number, number];
   const [outC, , kH, kW] = wShape as [number, number, number, number];

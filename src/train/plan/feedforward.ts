@@ -82,7 +82,12 @@ export class FeedForwardPlan {
     const segments: Segment[] = [{ layers: [] }];
     const lifs: LifSpec[] = [];
     for (const layer of layers) {
-      if (layer instanceof Conv2d || layer instanceof MaxPool2d || layer instanceof Flatten || layer instanceof Linear) {
+      if (
+        layer instanceof Conv2d ||
+        layer instanceof MaxPool2d ||
+        layer instanceof Flatten ||
+        layer instanceof Linear
+      ) {
         segments[segments.length - 1]!.layers.push(layer);
         continue;
       }
@@ -149,14 +154,22 @@ export class FeedForwardPlan {
     const last = this.segments.length - 1;
     const outShape = [T, B, ...currentShape];
     const spk = result(spikes[last]!.slice(), outShape, this.params, (dSpkOut) => {
-      if (generation !== this.generation) throw new Error('plan: backward after a newer run; call backward before running again');
+      if (generation !== this.generation)
+        throw new Error('plan: backward after a newer run; call backward before running again');
       return this.backward(backend, { x, staticInput, T, B, neurons, traces, spikes, mems }, dSpkOut);
     });
     return { spk, mem: new Tensor(mems[last]!, outShape), spikeCounts, neurons };
   }
 
   private lifArgs(spec: LifSpec, steps: number, n: number): LifArgs {
-    return { steps, neurons: n, beta: spec.beta, threshold: spec.threshold, reset: spec.reset, surrogate: spec.surrogate };
+    return {
+      steps,
+      neurons: n,
+      beta: spec.beta,
+      threshold: spec.threshold,
+      reset: spec.reset,
+      surrogate: spec.surrogate,
+    };
   }
 
   /** Runs a stateless segment over `samples` inputs, in chunks that bound the intermediate buffers. */
@@ -170,7 +183,10 @@ export class FeedForwardPlan {
     const shapes = segmentShapes(seg, inShape);
     const outShape = shapes[shapes.length - 1]!;
     const trace: LayerTrace[] = seg.layers.map((layer, i) => ({
-      input: i > 0 && (layer instanceof Conv2d || layer instanceof Linear) ? new Float32Array(samples * sizeOf(shapes[i]!)) : null,
+      input:
+        i > 0 && (layer instanceof Conv2d || layer instanceof Linear)
+          ? new Float32Array(samples * sizeOf(shapes[i]!))
+          : null,
       argmax: layer instanceof MaxPool2d ? new Int32Array(samples * sizeOf(shapes[i + 1]!)) : null,
     }));
     const out = new Float32Array(samples * sizeOf(outShape));
@@ -182,9 +198,16 @@ export class FeedForwardPlan {
         const inSize = sizeOf(shapes[i]!);
         const outSize = sizeOf(shapes[i + 1]!);
         trace[i]!.input?.set(h, s0 * inSize);
-        const dst = i === seg.layers.length - 1 ? out.subarray(s0 * outSize, (s0 + n) * outSize) : new Float32Array(n * outSize);
+        const dst =
+          i === seg.layers.length - 1 ? out.subarray(s0 * outSize, (s0 + n) * outSize) : new Float32Array(n * outSize);
         if (layer instanceof Conv2d) {
-          backend.conv2dForward(convGeom(layer, shapes[i]!, n), h, layer.weight.values, layer.bias?.values ?? null, dst);
+          backend.conv2dForward(
+            convGeom(layer, shapes[i]!, n),
+            h,
+            layer.weight.values,
+            layer.bias?.values ?? null,
+            dst,
+          );
         } else if (layer instanceof MaxPool2d) {
           const argmax = trace[i]!.argmax!.subarray(s0 * outSize, (s0 + n) * outSize);
           backend.maxPool2dForward(poolGeom(layer, shapes[i]!, n), h, dst, argmax);
@@ -208,7 +231,15 @@ export class FeedForwardPlan {
     for (let s = this.segments.length - 1; s >= 0; s--) {
       const n = B * neurons[s]!;
       const dx = new Float32Array(T * n);
-      backend.lifBackward(this.lifArgs(this.lifs[s]!, T, n), mems[s]!, new Float32Array(n), dSpk, null, dx, new Float32Array(n));
+      backend.lifBackward(
+        this.lifArgs(this.lifs[s]!, T, n),
+        mems[s]!,
+        new Float32Array(n),
+        dSpk,
+        null,
+        dx,
+        new Float32Array(n),
+      );
       const seg = this.segments[s]!;
       const inShape = this.shapeBefore(s);
       if (s === 0) {
@@ -256,16 +287,36 @@ export class FeedForwardPlan {
       for (let i = seg.layers.length - 1; i >= 0; i--) {
         const layer = seg.layers[i]!;
         const inSize = sizeOf(shapes[i]!);
-        const layerInput = i === 0 ? input.subarray(s0 * inSize, (s0 + n) * inSize) : trace[i]!.input?.subarray(s0 * inSize, (s0 + n) * inSize);
+        const layerInput =
+          i === 0
+            ? input.subarray(s0 * inSize, (s0 + n) * inSize)
+            : trace[i]!.input?.subarray(s0 * inSize, (s0 + n) * inSize);
         const wantInput = i > 0 || needInputGrad;
-        const dIn = wantInput ? (i === 0 ? dInput!.subarray(s0 * inSize, (s0 + n) * inSize) : new Float32Array(n * inSize)) : null;
+        const dIn = wantInput
+          ? i === 0
+            ? dInput!.subarray(s0 * inSize, (s0 + n) * inSize)
+            : new Float32Array(n * inSize)
+          : null;
         if (layer instanceof Conv2d) {
           const geom = convGeom(layer, shapes[i]!, n);
-          backend.conv2dBackwardWeight(geom, layerInput!, g, grads.get(layer.weight)!, layer.bias ? grads.get(layer.bias)! : null, true);
+          backend.conv2dBackwardWeight(
+            geom,
+            layerInput!,
+            g,
+            grads.get(layer.weight)!,
+            layer.bias ? grads.get(layer.bias)! : null,
+            true,
+          );
           if (dIn) backend.conv2dBackwardInput(geom, g, layer.weight.values, dIn);
         } else if (layer instanceof MaxPool2d) {
           const outLen = sizeOf(shapes[i + 1]!);
-          if (dIn) backend.maxPool2dBackward(poolGeom(layer, shapes[i]!, n), g, trace[i]!.argmax!.subarray(s0 * outLen, (s0 + n) * outLen), dIn);
+          if (dIn)
+            backend.maxPool2dBackward(
+              poolGeom(layer, shapes[i]!, n),
+              g,
+              trace[i]!.argmax!.subarray(s0 * outLen, (s0 + n) * outLen),
+              dIn,
+            );
         } else if (layer instanceof Linear) {
           linearBackward(backend, layer, layerInput!, g, n, grads, dIn);
         } else if (dIn) {
@@ -293,7 +344,8 @@ function segmentShapes(seg: Segment, inShape: number[]): number[][] {
     } else if (layer instanceof Flatten) {
       shapes.push([sizeOf(s)]);
     } else {
-      if (s.length !== 1 || s[0] !== layer.inFeatures) throw new RangeError(`plan: Linear(${layer.inFeatures}) got ${shapeToString(s)}`);
+      if (s.length !== 1 || s[0] !== layer.inFeatures)
+        throw new RangeError(`plan: Linear(${layer.inFeatures}) got ${shapeToString(s)}`);
       shapes.push([layer.outFeatures]);
     }
   }
@@ -317,7 +369,17 @@ function poolGeom(layer: MaxPool2d, shape: readonly number[], batch: number): Po
 function linearForward(backend: Backend, layer: Linear, x: Float32Array, m: number, out: Float32Array): void {
   const n = layer.outFeatures;
   if (layer.bias) for (let r = 0; r < m; r++) out.set(layer.bias.values, r * n);
-  backend.gemm({ transA: false, transB: true, m, n, k: layer.inFeatures, a: x, b: layer.weight.values, c: out, accumulate: layer.bias !== null });
+  backend.gemm({
+    transA: false,
+    transB: true,
+    m,
+    n,
+    k: layer.inFeatures,
+    a: x,
+    b: layer.weight.values,
+    c: out,
+    accumulate: layer.bias !== null,
+  });
 }
 
 function linearBackward(
@@ -330,12 +392,33 @@ function linearBackward(
   dx: Float32Array | null,
 ): void {
   const [outF, inF] = [layer.outFeatures, layer.inFeatures];
-  backend.gemm({ transA: true, transB: false, m: outF, n: inF, k: m, a: g, b: x, c: grads.get(layer.weight)!, accumulate: true });
+  backend.gemm({
+    transA: true,
+    transB: false,
+    m: outF,
+    n: inF,
+    k: m,
+    a: g,
+    b: x,
+    c: grads.get(layer.weight)!,
+    accumulate: true,
+  });
   if (layer.bias) {
     const gb = grads.get(layer.bias)!;
     for (let r = 0; r < m; r++) for (let j = 0; j < outF; j++) gb[j]! += g[r * outF + j]!;
   }
-  if (dx) backend.gemm({ transA: false, transB: false, m, n: inF, k: outF, a: g, b: layer.weight.values, c: dx, accumulate: false });
+  if (dx)
+    backend.gemm({
+      transA: false,
+      transB: false,
+      m,
+      n: inF,
+      k: outF,
+      a: g,
+      b: layer.weight.values,
+      c: dx,
+      accumulate: false,
+    });
 }
 
 function countPerStep(spk: Float32Array, T: number, n: number): Float64Array {
