@@ -1,0 +1,548 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Conv2dGeometry, FusedSurrogate, LifArgs, Pool2dGeometry } from '../../src/backend/backend.js';
+import { makeConv2dGeometry, makePool2dGeometry } from '../../src/backend/geometry.js';
+import { KernelArgumentError, referenceBackend as ref } from '../../src/backend/reference/index.js';
+import { createWasmBackend, type Ptr, type WasmBackend, type WasmEngine } from '../../src/backend/wasm/index.js';
+import { Rng } from '../../src/tensor/random.js';
+
+const rand = (rng: Rng, n: number, lo = -1, hi = 1): Float32Array =>
+  Float32Array.from({ length: n }, () => rng.uniformRange(lo, hi));
+const spikes = (rng: Rng, n: number, density: number): Float32Array =>
+  Float32Array.from({ length: n }, () => (rng.uniform() < density ? 1 : 0));
+
+/** |actual - expected| <= atol + rtol*|expected| everywhere; equal values (infinities) and NaN for NaN pass. */
+function expectClose(actual: ArrayLike<number>, expected: ArrayLike<number>, atol: number, rtol = 0): void {
+  expect(actual.length).toBe(expected.length);
+  for (let i = 0; i < expected.length; i++) {
+    const a = actual[i]!;
+    const e = expected[i]!;
+    if (a === e || (Number.isNaN(a) && Number.isNaN(e))) continue;
+    if (!(Math.abs(a - e) <= atol + rtol * Math.abs(e))) expect.fail(`index ${i}: got ${a}, expected ${e}`);
+  }
+}
+
+function expectEqual(actual: ArrayLike<number>, expected: ArrayLike<number>): void {
+  expect(actual.length).toBe(expected.length);
+  for (let i = 0; i < expected.length; i++) {
+    if (!Object.is(actual[i], expected[i]) && actual[i] !== expected[i])
+      expect.fail(`index ${i}: got ${actual[i]}, expected ${expected[i]}`);
+  }
+}
+
+/** Runs `body` with helpers that copy arrays into the engine's arena; the arena is reset afterwards. */
+function inArena(
+  e: WasmEngine,
+  body: (put: (a: Float32Array) => Ptr, get: (p: Ptr, n: number) => Float32Array) => void,
+): void {
+  try {
+    body(
+      (a) => {
+        const p = e.temp(a.length);
+        e.f32(p, a.length).set(a);
+        return p;
+      },
+      (p, n) => e.f32(p, n).slice(),
+    );
+  } finally {
+    e.arena.reset();
+  }
+}
+
+const backends: Record<string, WasmBackend> = {};
+beforeAll(async () => {
+  backends['1 thread'] = await createWasmBackend({ threads: 1 });
+  // 'always' splits even tiny kernels, so the small shapes below exercise every threaded partition.
+  backends['2 threads'] = await createWasmBackend({ threads: 2, split: 'always' });
+  backends['simd128, 3 threads'] = await createWasmBackend({ threads: 3, split: 'always', simd: 'simd128' });
+});
+afterAll(() => {
+  for (const b of Object.values(backends)) b.dispose();
+});
+
+describe('wasm engine setup', () => {
+  it('reports its SIMD level and thread count', () => {
+    expect(['relaxed', 'simd128']).toContain(backends['1 thread']!.simd);
+    expect(backends['1 thread']!.threads).toBe(1);
+    expect(backends['2 threads']!.threads).toBe(2);
+    expect(backends['simd128, 3 threads']!.simd).toBe('simd128');
+  });
+
+  it('refuses buffers shorter than the contract needs, naming the kernel and field', () => {
+    const b = backends['1 thread']!;
+    const call = () =>
+      b.gemm({
+        transA: false,
+        transB: false,
+        m: 2,
+        n: 2,
+        k: 2,
+        a: new Float32Array(3),
+        b: new Float32Array(4),
+        c: new Float32Array(4),
+        accumulate: false,
+      });
+    expect(call).toThrow(KernelArgumentError);
+    expect(call).toThrow(/gemm.*a has 3 elements, needs 4/);
+  });
+
+  it('does not grow memory across repeated steps (the arena converges to one block)', () => {
+    const b = backends['2 threads']!;
+    const rng = new Rng(5);
+    const g = makeConv2dGeometry({ batch: 4, inC: 3, inH: 10, inW: 10, outC: 8, kernelSize: 3 });
+    const x = rand(rng, 4 * 3 * 100);
+    const w = rand(rng, 8 * 27);
+    const out = new Float32Array(4 * 8 * 64);
+    const step = () => {
+      b.conv2dForward(g, x, w, null, out);
+      b.gemm({
+        transA: false,
+        transB: true,
+        m: 50,
+        n: 40,
+        k: 30,
+        a: rand(rng, 1500),
+        b: rand(rng, 1200),
+        c: new Float32Array(2000),
+        accumulate: false,
+      });
+    };
+    step();
+    step();
+    const heap = b.engine.heap.highWater;
+    const pages = b.engine.memory.buffer.byteLength;
+    for (let i = 0; i < 5; i++) step();
+    expect(b.engine.heap.highWater).toBe(heap);
+    expect(b.engine.memory.buffer.byteLength).toBe(pages);
+  });
+});
+
+describe.each(['1 thread', '2 threads', 'simd128, 3 threads'])('wasm kernels vs reference (%s)', (label) => {
+  const be = () => backends[label]!;
+
+  describe('gemm', () => {
+    const shapes: [number, number, number][] = [
+      [1, 1, 1],
+      [7, 5, 3],
+      [13, 17, 29],
+      [6, 8, 16],
+      [12, 16, 5],
+      [64, 50, 300],
+      [3, 100, 401],
+      [130, 9, 7],
+      [1, 70, 13],
+      [0, 4, 3],
+      [4, 4, 0],
+    ];
+    for (const transA of [false, true]) {
+      for (const transB of [false, true]) {
+        it(`transA=${transA} transB=${transB}: overwrite, accumulate, alpha`, () => {
+          const rng = new Rng(17);
+          for (const [m, n, k] of shapes) {
+            for (const [accumulate, alpha] of [
+              [false, 1],
+              [true, 1],
+              [true, -0.5],
+              [false, 2],
+            ] as const) {
+              const a = rand(rng, m * k);
+              const b = rand(rng, k * n);
+              const c0 = rand(rng, m * n);
+              const want = c0.slice();
+              const got = c0.slice();
+              ref.gemm({ transA, transB, m, n, k, a, b, c: want, accumulate, alpha });
+              be().gemm({ transA, transB, m, n, k, a, b, c: got, accumulate, alpha });
+              expectClose(got, want, 2e-5 * Math.sqrt(k + 1), 1e-5);
+            }
+          }
+        });
+      }
+    }
+  });
+
+  describe('conv2d', () => {
+    const cases: [string, Conv2dGeometry][] = [
+      [
+        'seed conv1 (1->12, 28x28, k5)',
+        makeConv2dGeometry({ batch: 2, inC: 1, inH: 28, inW: 28, outC: 12, kernelSize: 5 }),
+      ],
+      [
+        'seed conv2 (12->64, 12x12, k5)',
+        makeConv2dGeometry({ batch: 3, inC: 12, inH: 12, inW: 12, outC: 64, kernelSize: 5 }),
+      ],
+      [
+        'stride 2, padding 1, odd sizes',
+        makeConv2dGeometry({ batch: 2, inC: 3, inH: 9, inW: 7, outC: 5, kernelSize: 3, stride: 2, padding: 1 }),
+      ],
+      [
+        'rectangular kernel, padding [2,0]',
+        makeConv2dGeometry({
+          batch: 1,
+          inC: 2,
+          inH: 6,
+          inW: 11,
+          outC: 7,
+          kernelSize: [3, 2],
+          padding: [2, 0],
+          stride: [1, 3],
+        }),
+      ],
+      ['1x1 kernel, batch 1', makeConv2dGeometry({ batch: 1, inC: 5, inH: 4, inW: 4, outC: 3, kernelSize: 1 })],
+      [
+        'many output positions (column chunks)',
+        makeConv2dGeometry({ batch: 1, inC: 16, inH: 70, inW: 70, outC: 4, kernelSize: 3, padding: 1 }),
+      ],
+    ];
+    for (const [name, g] of cases) {
+      it(`${name}: forward, backward-input, backward-weight`, () => {
+        const rng = new Rng(3);
+        const xN = g.batch * g.inC * g.inH * g.inW;
+        const wN = g.outC * g.inC * g.kH * g.kW;
+        const oN = g.batch * g.outC * g.outH * g.outW;
+        const x = rand(rng, xN);
+        const w = rand(rng, wN);
+        const bias = rand(rng, g.outC);
+        const k = g.inC * g.kH * g.kW;
+        const tol = 2e-5 * Math.sqrt(k);
+        for (const bb of [bias, null]) {
+          const want = new Float32Array(oN);
+          const got = new Float32Array(oN).fill(7);
+          ref.conv2dForward(g, x, w, bb, want);
+          be().conv2dForward(g, x, w, bb, got);
+          expectClose(got, want, tol, 1e-5);
+        }
+        const dOut = rand(rng, oN);
+        const dxWant = new Float32Array(xN);
+        const dxGot = new Float32Array(xN).fill(3);
+        ref.conv2dBackwardInput(g, dOut, w, dxWant);
+        be().conv2dBackwardInput(g, dOut, w, dxGot);
+        expectClose(dxGot, dxWant, 2e-5 * Math.sqrt(g.outC * g.kH * g.kW), 1e-5);
+        for (const accumulate of [false, true]) {
+          const dw0 = rand(rng, wN);
+          const db0 = rand(rng, g.outC);
+          const dwWant = dw0.slice();
+          const dbWant = db0.slice();
+          const dwGot = dw0.slice();
+          const dbGot = db0.slice();
+          ref.conv2dBackwardWeight(g, x, dOut, dwWant, dbWant, accumulate);
+          be().conv2dBackwardWeight(g, x, dOut, dwGot, dbGot, accumulate);
+          const kw = g.batch * g.outH * g.outW;
+          expectClose(dwGot, dwWant, 2e-5 * Math.sqrt(kw), 1e-5);
+          expectClose(dbGot, dbWant, 2e-5 * Math.sqrt(kw), 1e-5);
+        }
+        const dwNoBias = new Float32Array(wN);
+        const dwNoBiasWant = new Float32Array(wN);
+        be().conv2dBackwardWeight(g, x, dOut, dwNoBias, null, false);
+        ref.conv2dBackwardWeight(g, x, dOut, dwNoBiasWant, null, false);
+        expectClose(dwNoBias, dwNoBiasWant, 2e-5 * Math.sqrt(g.batch * g.outH * g.outW), 1e-5);
+      });
+    }
+
+    it('all-zero and all-one spike inputs', () => {
+      const g = makeConv2dGeometry({ batch: 2, inC: 12, inH: 12, inW: 12, outC: 16, kernelSize: 5 });
+      const rng = new Rng(8);
+      const w = rand(rng, 16 * 12 * 25);
+      for (const fill of [0, 1]) {
+        const x = new Float32Array(2 * 12 * 144).fill(fill);
+        const want = new Float32Array(2 * 16 * 64);
+        const got = new Float32Array(2 * 16 * 64);
+        ref.conv2dForward(g, x, w, null, want);
+        be().conv2dForward(g, x, w, null, got);
+        expectClose(got, want, 1e-4, 1e-5);
+      }
+    });
+  });
+
+  describe('pooling', () => {
+    const cases: [string, Pool2dGeometry][] = [
+      ['2x2 stride 2 (seed)', makePool2dGeometry({ batch: 2, channels: 3, inH: 8, inW: 8, kernelSize: 2 })],
+      [
+        '2x2 stride 2, odd input (last row/col dropped)',
+        makePool2dGeometry({ batch: 1, channels: 2, inH: 7, inW: 9, kernelSize: 2 }),
+      ],
+      [
+        '3x3 stride 2 padding 1 (overlapping windows)',
+        makePool2dGeometry({ batch: 2, channels: 2, inH: 7, inW: 6, kernelSize: 3, stride: 2, padding: 1 }),
+      ],
+      [
+        'rectangular [2,3] stride [1,2]',
+        makePool2dGeometry({ batch: 1, channels: 3, inH: 5, inW: 9, kernelSize: [2, 3], stride: [1, 2] }),
+      ],
+    ];
+    for (const [name, g] of cases) {
+      it(`${name}: max (ties on spikes) and average, forward and backward`, () => {
+        const rng = new Rng(21);
+        const xN = g.batch * g.channels * g.inH * g.inW;
+        const oN = g.batch * g.channels * g.outH * g.outW;
+        for (const x of [rand(rng, xN), spikes(rng, xN, 0.3), new Float32Array(xN), new Float32Array(xN).fill(1)]) {
+          const outW = new Float32Array(oN);
+          const argW = new Int32Array(oN);
+          const outG = new Float32Array(oN);
+          const argG = new Int32Array(oN);
+          ref.maxPool2dForward(g, x, outW, argW);
+          be().maxPool2dForward(g, x, outG, argG);
+          expectEqual(outG, outW);
+          expectEqual(argG, argW);
+          const dOut = rand(rng, oN);
+          const dxW = new Float32Array(xN);
+          const dxG = new Float32Array(xN).fill(9);
+          ref.maxPool2dBackward(g, dOut, argW, dxW);
+          be().maxPool2dBackward(g, dOut, argG, dxG);
+          expectClose(dxG, dxW, 1e-6);
+          const avgW = new Float32Array(oN);
+          const avgG = new Float32Array(oN);
+          ref.avgPool2dForward(g, x, avgW);
+          be().avgPool2dForward(g, x, avgG);
+          expectClose(avgG, avgW, 1e-6, 1e-6);
+          const daW = new Float32Array(xN);
+          const daG = new Float32Array(xN).fill(5);
+          ref.avgPool2dBackward(g, dOut, daW);
+          be().avgPool2dBackward(g, dOut, daG);
+          expectClose(daG, daW, 1e-6, 1e-6);
+        }
+      });
+    }
+
+    it('rejects an argmax outside the input plane', () => {
+      const g = makePool2dGeometry({ batch: 1, channels: 1, inH: 2, inW: 2, kernelSize: 2 });
+      expect(() => be().maxPool2dBackward(g, new Float32Array(1), Int32Array.of(4), new Float32Array(4))).toThrow(
+        KernelArgumentError,
+      );
+    });
+  });
+
+  it('logSoftmax (large, tiny and -Infinity scores)', () => {
+    const rng = new Rng(4);
+    for (const [rows, cols] of [
+      [1, 1],
+      [7, 10],
+      [33, 3],
+    ] as [number, number][]) {
+      const x = rand(rng, rows * cols, -30, 30);
+      x[0] = -Infinity;
+      const want = new Float32Array(rows * cols);
+      const got = new Float32Array(rows * cols);
+      ref.logSoftmax(rows, cols, x, want);
+      be().logSoftmax(rows, cols, x, got);
+      expectClose(got, want, 1e-5, 1e-6);
+    }
+  });
+
+  describe('fused LIF', () => {
+    const surrogates: FusedSurrogate[] = [
+      { kind: 'fastSigmoid', slope: 25 },
+      { kind: 'atan', alpha: 2 },
+    ];
+    for (const reset of ['subtract', 'zero', 'none'] as const) {
+      for (const surrogate of surrogates) {
+        it(`reset=${reset} surrogate=${surrogate.kind}: forward bit-exact, backward close`, () => {
+          const rng = new Rng(9);
+          for (const [steps, neurons] of [
+            [1, 1],
+            [6, 37],
+            [25, 64],
+          ] as [number, number][]) {
+            const p: LifArgs = { steps, neurons, beta: 0.9, threshold: 0.5, reset, surrogate };
+            const tn = steps * neurons;
+            const x = rand(rng, tn, -0.5, 1.2);
+            const mem0 = rand(rng, neurons, -1, 1.5);
+            const spkW = new Float32Array(tn);
+            const memW = new Float32Array(tn);
+            const spkG = new Float32Array(tn);
+            const memG = new Float32Array(tn);
+            ref.lifForward(p, x, mem0, spkW, memW);
+            be().lifForward(p, x, mem0, spkG, memG);
+            expectEqual(spkG, spkW);
+            expectEqual(memG, memW);
+            const dSpk = rand(rng, tn);
+            for (const dMem of [rand(rng, tn), null]) {
+              const dxW = new Float32Array(tn);
+              const d0W = new Float32Array(neurons);
+              const dxG = new Float32Array(tn);
+              const d0G = new Float32Array(neurons);
+              ref.lifBackward(p, memW, mem0, dSpk, dMem, dxW, d0W);
+              be().lifBackward(p, memW, mem0, dSpk, dMem, dxG, d0G);
+              expectClose(dxG, dxW, 1e-5, 1e-5);
+              expectClose(d0G, d0W, 1e-5, 1e-5);
+            }
+          }
+        });
+      }
+    }
+  });
+
+  it('Adam step (plain, weight decay, amsgrad) over several steps', () => {
+    const rng = new Rng(12);
+    for (const [weightDecay, amsgrad] of [
+      [0, false],
+      [0.01, false],
+      [0, true],
+    ] as const) {
+      const n = 1031;
+      const pW = rand(rng, n);
+      const mW = new Float32Array(n);
+      const vW = new Float32Array(n);
+      const vmW = new Float32Array(n);
+      const pG = pW.slice();
+      const mG = mW.slice();
+      const vG = vW.slice();
+      const vmG = vmW.slice();
+      for (let step = 1; step <= 3; step++) {
+        const grad = rand(rng, n);
+        const a = { lr: 1e-2, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay, step, amsgrad };
+        ref.adamStep(a, pW, grad, mW, vW, amsgrad ? vmW : null);
+        be().adamStep(a, pG, grad, mG, vG, amsgrad ? vmG : null);
+      }
+      expectEqual(pG, pW);
+      expectEqual(mG, mW);
+      expectEqual(vG, vW);
+      if (amsgrad) expectEqual(vmG, vmW);
+    }
+  });
+  describe('spike-sparse kernels (vs the dense reference)', () => {
+    const densities = [0, 0.05, 0.3, 1];
+
+    it('spikeGemm: C (+)= alpha * S @ W on odd shapes, all-zero and all-one spikes', () => {
+      const e = be().engine;
+      const rng = new Rng(31);
+      for (const [m, n, k] of [
+        [1, 10, 1024],
+        [7, 64, 300],
+        [5, 37, 13],
+        [9, 3, 50],
+        [3, 70, 9],
+        [0, 8, 8],
+      ] as [number, number, number][]) {
+        for (const density of densities) {
+          for (const [accumulate, alpha] of [
+            [false, 1],
+            [true, 0.5],
+          ] as const) {
+            const sp = spikes(rng, m * k, density);
+            const w = rand(rng, k * n);
+            const c0 = rand(rng, m * n);
+            const want = c0.slice();
+            ref.gemm({ transA: false, transB: false, m, n, k, a: sp, b: w, c: want, accumulate, alpha });
+            inArena(e, (put, get) => {
+              const c = put(c0);
+              expect(e.spikeGemmPtr({ m, n, k, s: put(sp), w: put(w), c, accumulate, alpha }, 'sparse')).toBe('sparse');
+              expectClose(get(c, m * n), want, 1e-5 * Math.sqrt(k), 1e-5);
+            });
+          }
+        }
+      }
+    });
+
+    it('spikeGemmWeightGrad: dW (+)= alpha * S^T @ G', () => {
+      const e = be().engine;
+      const rng = new Rng(32);
+      for (const [m, n, k] of [
+        [20, 10, 1024],
+        [33, 64, 300],
+        [6, 37, 13],
+        [4, 3, 9],
+      ] as [number, number, number][]) {
+        for (const density of densities) {
+          for (const [accumulate, alpha] of [
+            [false, 1],
+            [true, -2],
+          ] as const) {
+            const sp = spikes(rng, m * k, density);
+            const g = rand(rng, m * n);
+            const dw0 = rand(rng, k * n);
+            const want = dw0.slice();
+            ref.gemm({ transA: true, transB: false, m: k, n, k: m, a: sp, b: g, c: want, accumulate, alpha });
+            inArena(e, (put, get) => {
+              const dw = put(dw0);
+              expect(
+                e.spikeGemmWeightGradPtr({ m, n, k, s: put(sp), g: put(g), dw, accumulate, alpha }, 'sparse'),
+              ).toBe('sparse');
+              expectClose(get(dw, k * n), want, 1e-5 * Math.sqrt(m), 1e-5);
+            });
+          }
+        }
+      }
+    });
+
+    it('auto mode goes sparse for sparse spikes and dense for dense ones, with the same result', () => {
+      const e = be().engine;
+      const rng = new Rng(33);
+      const [m, n, k] = [16, 12, 40];
+      for (const [density, path] of [
+        [0.05, 'sparse'],
+        [0.9, 'dense'],
+      ] as const) {
+        const sp = spikes(rng, m * k, density);
+        const w = rand(rng, k * n);
+        const want = new Float32Array(m * n);
+        ref.gemm({ transA: false, transB: false, m, n, k, a: sp, b: w, c: want, accumulate: false });
+        inArena(e, (put, get) => {
+          const ps = put(sp);
+          expect(e.countNonzeroPtr(ps, m * k)).toBe(sp.reduce((acc, v) => acc + (v !== 0 ? 1 : 0), 0));
+          const c = e.temp(m * n);
+          expect(e.spikeGemmPtr({ m, n, k, s: ps, w: put(w), c, accumulate: false })).toBe(path);
+          expectClose(get(c, m * n), want, 1e-5, 1e-5);
+        });
+      }
+    });
+
+    const convCases: [string, Conv2dGeometry][] = [
+      [
+        'seed conv2 (12->64, 12x12, k5)',
+        makeConv2dGeometry({ batch: 3, inC: 12, inH: 12, inW: 12, outC: 64, kernelSize: 5 }),
+      ],
+      [
+        'stride 2, padding 1, outC 5',
+        makeConv2dGeometry({ batch: 2, inC: 3, inH: 9, inW: 7, outC: 5, kernelSize: 3, stride: 2, padding: 1 }),
+      ],
+      [
+        'rectangular kernel, stride [1,3], padding [2,0], outC 37',
+        makeConv2dGeometry({
+          batch: 1,
+          inC: 2,
+          inH: 6,
+          inW: 11,
+          outC: 37,
+          kernelSize: [3, 2],
+          padding: [2, 0],
+          stride: [1, 3],
+        }),
+      ],
+    ];
+    for (const [name, g] of convCases) {
+      it(`spike conv ${name}: forward and weight gradient`, () => {
+        const e = be().engine;
+        const rng = new Rng(34);
+        const xN = g.batch * g.inC * g.inH * g.inW;
+        const wN = g.outC * g.inC * g.kH * g.kW;
+        const oN = g.batch * g.outC * g.outH * g.outW;
+        for (const density of densities) {
+          const x = spikes(rng, xN, density);
+          const w = rand(rng, wN);
+          const bias = rand(rng, g.outC);
+          const want = new Float32Array(oN);
+          ref.conv2dForward(g, x, w, bias, want);
+          const dOut = rand(rng, oN);
+          const dw0 = rand(rng, wN);
+          const db0 = rand(rng, g.outC);
+          for (const accumulate of [false, true]) {
+            const dwWant = dw0.slice();
+            const dbWant = db0.slice();
+            ref.conv2dBackwardWeight(g, x, dOut, dwWant, dbWant, accumulate);
+            inArena(e, (put, get) => {
+              const px = put(x);
+              const out = e.temp(oN);
+              expect(e.spikeConv2dForwardPtr(g, px, put(w), put(bias), out, 'sparse')).toBe('sparse');
+              expectClose(get(out, oN), want, 1e-4, 1e-5);
+              const dw = put(dw0);
+              const db = put(db0);
+              expect(e.spikeConv2dBackwardWeightPtr(g, px, put(dOut), dw, db, accumulate, 'sparse')).toBe('sparse');
+              const kw = g.batch * g.outH * g.outW;
+              expectClose(get(dw, wN), dwWant, 2e-5 * Math.sqrt(kw), 1e-5);
+              expectClose(get(db, g.outC), dbWant, 2e-5 * Math.sqrt(kw), 1e-5);
+            });
+          }
+        }
+      });
+    }
+  });
+});
