@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Tensor, experiment, functional, optim, useBackend, getBackend } from 'spikets';
+import { experiment, functional, optim, useBackend, getBackend } from 'spikets';
 import { mnist } from '../../src/data/node.js';
 import { DataLoader } from '../../src/data/loader.js';
 import { createWasmBackend, type WasmBackend } from '../../src/backend/wasm/index.js';
