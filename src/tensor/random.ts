@@ -88,15 +88,17 @@ export class Rng {
     return p;
   }
 
-  /** The full generator state, for checkpoints (resuming gives the same draws). */
+  /** The full generator state, for checkpoints: four words, plus the pending normal deviate when there is one. */
   getState(): number[] {
-    return [this.s0, this.s1, this.s2, this.s3];
+    const words = [this.s0, this.s1, this.s2, this.s3];
+    return this.spareNormal === null ? words : [...words, this.spareNormal];
   }
 
   setState(state: readonly number[]): void {
-    if (state.length !== 4) throw new RangeError('Rng.setState: expected 4 words');
-    [this.s0, this.s1, this.s2, this.s3] = state.map((v) => v >>> 0) as [number, number, number, number];
-    this.spareNormal = null;
+    if (state.length !== 4 && state.length !== 5)
+      throw new RangeError(`Rng.setState: expected 4 or 5 numbers, got ${state.length}`);
+    [this.s0, this.s1, this.s2, this.s3] = state.slice(0, 4).map((v) => v >>> 0) as [number, number, number, number];
+    this.spareNormal = state[4] ?? null;
   }
 }
 

@@ -91,3 +91,21 @@ describe('nn.Module', () => {
     expect(Math.max(...Array.from(a.bias!.values).map(Math.abs))).toBeLessThanOrEqual(bound);
   });
 });
+
+describe('Rng', () => {
+  it('restores its full state, including a pending normal deviate', () => {
+    const a = new Rng(9);
+    a.normal();
+    const saved = a.getState();
+    const next = [a.normal(), a.uniform(), a.normal()];
+    const b = new Rng(0);
+    b.setState(saved);
+    expect([b.normal(), b.uniform(), b.normal()]).toEqual(next);
+  });
+
+  it('gives different streams for different seeds and a valid permutation', () => {
+    expect(new Rng(1).uniform()).not.toBe(new Rng(2).uniform());
+    const p = Array.from(new Rng(3).permutation(100)).sort((x, y) => x - y);
+    expect(p).toEqual(Array.from({ length: 100 }, (_, i) => i));
+  });
+});
