@@ -85,8 +85,21 @@ export interface AdamArgs {
   amsgrad: boolean;
 }
 
+/**
+ * Buffers a backend's kernels use without copying (views of wasm memory for the wasm backend). Code that calls the
+ * same kernels every iteration (the fused SNN plan) keeps its activations in these and reuses them, so nothing is
+ * copied per op and memory stays flat across iterations. `free` returns a buffer; using it afterwards is an error.
+ */
+export interface BufferProvider {
+  f32(length: number): Float32Array;
+  i32(length: number): Int32Array;
+  free(buffer: Float32Array | Int32Array): void;
+}
+
 export interface Backend {
   readonly name: string;
+  /** Zero-copy buffers, where the backend has its own memory (absent: plain typed arrays are as good). */
+  readonly buffers?: BufferProvider;
   gemm(args: GemmArgs): void;
   /** `out = conv(x, w) + bias`. */
   conv2dForward(
@@ -142,4 +155,4 @@ export interface Backend {
   ): void;
 }
 
-export type KernelName = Exclude<keyof Backend, 'name'>;
+export type KernelName = Exclude<keyof Backend, 'name' | 'buffers'>;

@@ -4,6 +4,7 @@ import type { Module, Parameter } from '../../nn/module.js';
 import { Conv2d, Flatten, Linear, MaxPool2d } from '../../nn/layers.js';
 import { conv2dGeometry, pool2dGeometry } from '../../tensor/ops/conv.js';
 import { Tensor, result, shapeToString, sizeOf } from '../../tensor/tensor.js';
+import { Workspace } from './workspace.js';
 
 /** What the plan needs to know of a spiking layer to run it with the fused LIF kernel. */
 export type LifSpec = LifConstants;
@@ -56,11 +57,12 @@ export interface PlanOutput {
  *    gradient uses the sum over time of the incoming gradient.
  * This gives the same numbers as stepping the network T times (tests prove it), in a fraction of the time and
  * without a tape entry per op per step: the whole network is one tape entry whose backward is BPTT.
- * Activation buffers are allocated per run and released with the output tensor's tape (to the GC; the wasm backend
- * keeps its own scratch memory flat).
+ * Activation buffers live in a Workspace reused across runs of the same shape (in wasm memory with the wasm
+ * backend, so kernels read and write them without copies, and memory stays flat across iterations).
  */
 export class FeedForwardPlan {
   private generation = 0;
+  private readonly ws = new Workspace();
 
   private constructor(
     private readonly inputShape: readonly number[],
@@ -108,6 +110,7 @@ export class FeedForwardPlan {
    */
   run(x: Tensor, numSteps: number): PlanOutput {
     const backend = getBackend();
+    this.ws.use(backend);
     const generation = ++this.generation;
     const staticInput = x.ndim === this.inputShape.length + 1;
     if (!staticInput && (x.ndim !== this.inputShape.length + 2 || x.shape[0] !== numSteps)) {
@@ -129,19 +132,19 @@ export class FeedForwardPlan {
     let samples = staticInput ? B : T * B;
     for (let s = 0; s < this.segments.length; s++) {
       const seg = this.segments[s]!;
-      const { out, shape, trace } = this.segmentForward(backend, seg, current, currentShape, samples);
+      const { out, shape, trace } = this.segmentForward(backend, s, current, currentShape, samples);
       traces.push(trace);
       const perSample = sizeOf(shape);
       let lifInput = out;
       if (s === 0 && staticInput) {
-        lifInput = new Float32Array(T * B * perSample);
+        lifInput = this.ws.f32('lif0.input', T * B * perSample);
         for (let t = 0; t < T; t++) lifInput.set(out, t * B * perSample);
       }
       const spec = this.lifs[s]!;
       const n = B * perSample;
-      const spk = new Float32Array(T * n);
-      const mem = new Float32Array(T * n);
-      backend.lifForward(this.lifArgs(spec, T, n), lifInput, new Float32Array(n), spk, mem);
+      const spk = this.ws.f32(`lif${s}.spk`, T * n);
+      const mem = this.ws.f32(`lif${s}.mem`, T * n);
+      backend.lifForward(this.lifArgs(spec, T, n), lifInput, this.ws.f32(`lif${s}.mem0`, n, true), spk, mem);
       spikes.push(spk);
       mems.push(mem);
       neurons.push(perSample);
@@ -158,7 +161,7 @@ export class FeedForwardPlan {
         throw new Error('plan: backward after a newer run; call backward before running again');
       return this.backward(backend, { x, staticInput, T, B, neurons, traces, spikes, mems }, dSpkOut);
     });
-    return { spk, mem: new Tensor(mems[last]!, outShape), spikeCounts, neurons };
+    return { spk, mem: new Tensor(mems[last]!.slice(), outShape), spikeCounts, neurons };
   }
 
   private lifArgs(spec: LifSpec, steps: number, n: number): LifArgs {
@@ -175,21 +178,23 @@ export class FeedForwardPlan {
   /** Runs a stateless segment over `samples` inputs, in chunks that bound the intermediate buffers. */
   private segmentForward(
     backend: Backend,
-    seg: Segment,
+    segIndex: number,
     input: Float32Array,
     inShape: number[],
     samples: number,
   ): { out: Float32Array; shape: number[]; trace: LayerTrace[] } {
+    const seg = this.segments[segIndex]!;
     const shapes = segmentShapes(seg, inShape);
     const outShape = shapes[shapes.length - 1]!;
+    const name = (i: number, what: string): string => `seg${segIndex}.${i}.${what}`;
     const trace: LayerTrace[] = seg.layers.map((layer, i) => ({
       input:
         i > 0 && (layer instanceof Conv2d || layer instanceof Linear)
-          ? new Float32Array(samples * sizeOf(shapes[i]!))
+          ? this.ws.f32(name(i, 'input'), samples * sizeOf(shapes[i]!))
           : null,
-      argmax: layer instanceof MaxPool2d ? new Int32Array(samples * sizeOf(shapes[i + 1]!)) : null,
+      argmax: layer instanceof MaxPool2d ? this.ws.i32(name(i, 'argmax'), samples * sizeOf(shapes[i + 1]!)) : null,
     }));
-    const out = new Float32Array(samples * sizeOf(outShape));
+    const out = this.ws.f32(name(seg.layers.length, 'out'), samples * sizeOf(outShape));
     const chunk = chunkSize(shapes, samples);
     for (let s0 = 0; s0 < samples; s0 += chunk) {
       const n = Math.min(chunk, samples - s0);
@@ -199,7 +204,9 @@ export class FeedForwardPlan {
         const outSize = sizeOf(shapes[i + 1]!);
         trace[i]!.input?.set(h, s0 * inSize);
         const dst =
-          i === seg.layers.length - 1 ? out.subarray(s0 * outSize, (s0 + n) * outSize) : new Float32Array(n * outSize);
+          i === seg.layers.length - 1
+            ? out.subarray(s0 * outSize, (s0 + n) * outSize)
+            : this.ws.f32(name(i, 'chunk'), chunk * outSize).subarray(0, n * outSize);
         if (layer instanceof Conv2d) {
           backend.conv2dForward(
             convGeom(layer, shapes[i]!, n),
@@ -230,30 +237,22 @@ export class FeedForwardPlan {
     let dSpk = dSpkOut;
     for (let s = this.segments.length - 1; s >= 0; s--) {
       const n = B * neurons[s]!;
-      const dx = new Float32Array(T * n);
-      backend.lifBackward(
-        this.lifArgs(this.lifs[s]!, T, n),
-        mems[s]!,
-        new Float32Array(n),
-        dSpk,
-        null,
-        dx,
-        new Float32Array(n),
-      );
-      const seg = this.segments[s]!;
+      const dx = this.ws.f32(`lif${s}.dx`, T * n);
+      const mem0 = this.ws.f32(`lif${s}.mem0`, n, true);
+      backend.lifBackward(this.lifArgs(this.lifs[s]!, T, n), mems[s]!, mem0, dSpk, null, dx, this.ws.f32(`lif${s}.dMem0`, n));
       const inShape = this.shapeBefore(s);
       if (s === 0) {
         if (staticInput) {
           // the same input at every step: the first segment's gradient is the sum over time
-          const summed = new Float32Array(n);
+          const summed = this.ws.f32('lif0.dxSummed', n, true);
           for (let t = 0; t < T; t++) for (let i = 0; i < n; i++) summed[i]! += dx[t * n + i]!;
-          this.segmentBackward(backend, seg, x.values, inShape, B, summed, traces[0]!, grads, false);
+          this.segmentBackward(backend, 0, x.values, inShape, B, summed, traces[0]!, grads, false);
         } else {
-          this.segmentBackward(backend, seg, x.values, inShape, T * B, dx, traces[0]!, grads, false);
+          this.segmentBackward(backend, 0, x.values, inShape, T * B, dx, traces[0]!, grads, false);
         }
         break;
       }
-      dSpk = this.segmentBackward(backend, seg, spikes[s - 1]!, inShape, T * B, dx, traces[s]!, grads, true)!;
+      dSpk = this.segmentBackward(backend, s, spikes[s - 1]!, inShape, T * B, dx, traces[s]!, grads, true)!;
     }
     return this.params.map((p) => grads.get(p)!);
   }
@@ -268,7 +267,7 @@ export class FeedForwardPlan {
   /** Backward of a stateless segment in chunks; returns the input gradient when asked. */
   private segmentBackward(
     backend: Backend,
-    seg: Segment,
+    segIndex: number,
     input: Float32Array,
     inShape: number[],
     samples: number,
@@ -277,8 +276,10 @@ export class FeedForwardPlan {
     grads: Map<Parameter, Float32Array>,
     needInputGrad: boolean,
   ): Float32Array | null {
+    const seg = this.segments[segIndex]!;
     const shapes = segmentShapes(seg, inShape);
-    const dInput = needInputGrad ? new Float32Array(samples * sizeOf(inShape)) : null;
+    const name = (i: number, what: string): string => `seg${segIndex}.${i}.${what}`;
+    const dInput = needInputGrad ? this.ws.f32(name(0, 'dInput'), samples * sizeOf(inShape)) : null;
     const chunk = chunkSize(shapes, samples);
     for (let s0 = 0; s0 < samples; s0 += chunk) {
       const n = Math.min(chunk, samples - s0);
@@ -295,7 +296,7 @@ export class FeedForwardPlan {
         const dIn = wantInput
           ? i === 0
             ? dInput!.subarray(s0 * inSize, (s0 + n) * inSize)
-            : new Float32Array(n * inSize)
+            : this.ws.f32(name(i, 'dchunk'), chunk * inSize).subarray(0, n * inSize)
           : null;
         if (layer instanceof Conv2d) {
           const geom = convGeom(layer, shapes[i]!, n);
