@@ -157,6 +157,42 @@ describe.each(['1 thread', '2 threads', 'simd128, 3 threads'])('wasm kernels vs 
         });
       }
     }
+    it('gemmPtr honours leading dimensions (sub-matrices of larger arrays)', () => {
+      const e = be().engine;
+      const rng = new Rng(19);
+      const [m, n, k] = [9, 13, 11];
+      const [lda, ldb, ldc] = [k + 3, n + 5, n + 2];
+      const aBig = rand(rng, m * lda);
+      const bBig = rand(rng, k * ldb);
+      const cBig = rand(rng, m * ldc);
+      const a = Float32Array.from({ length: m * k }, (_, i) => aBig[Math.floor(i / k) * lda + (i % k)]!);
+      const b = Float32Array.from({ length: k * n }, (_, i) => bBig[Math.floor(i / n) * ldb + (i % n)]!);
+      const want = Float32Array.from({ length: m * n }, (_, i) => cBig[Math.floor(i / n) * ldc + (i % n)]!);
+      ref.gemm({ transA: false, transB: false, m, n, k, a, b, c: want, accumulate: true, alpha: 0.5 });
+      inArena(e, (put, get) => {
+        const pc = put(cBig);
+        e.gemmPtr({
+          transA: false,
+          transB: false,
+          m,
+          n,
+          k,
+          a: put(aBig),
+          b: put(bBig),
+          c: pc,
+          accumulate: true,
+          alpha: 0.5,
+          lda,
+          ldb,
+          ldc,
+        });
+        const out = get(pc, m * ldc);
+        const got = Float32Array.from({ length: m * n }, (_, i) => out[Math.floor(i / n) * ldc + (i % n)]!);
+        expectClose(got, want, 1e-5, 1e-5);
+        // The padding columns of C stay untouched.
+        for (let i = 0; i < m; i++) for (let j = n; j < ldc; j++) expect(out[i * ldc + j]).toBe(cBig[i * ldc + j]);
+      });
+    });
   });
 
   describe('conv2d', () => {

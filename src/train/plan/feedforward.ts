@@ -131,7 +131,6 @@ export class FeedForwardPlan {
     let currentShape = [...this.inputShape];
     let samples = staticInput ? B : T * B;
     for (let s = 0; s < this.segments.length; s++) {
-      const seg = this.segments[s]!;
       const { out, shape, trace } = this.segmentForward(backend, s, current, currentShape, samples);
       traces.push(trace);
       const perSample = sizeOf(shape);
