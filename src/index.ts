@@ -21,3 +21,4 @@ export { encodeSafetensors, decodeSafetensors } from './tensor/safetensors.js';
 export { getBackend, useBackend } from './backend/registry.js';
 export { referenceBackend } from './backend/reference/index.js';
 export type { Backend, KernelName } from './backend/backend.js';
+export { createWasmBackend, type WasmBackend } from './backend/wasm/index.js';
