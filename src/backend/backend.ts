@@ -120,6 +120,39 @@ export interface Backend {
     dBias: Float32Array | null,
     accumulate: boolean,
   ): void;
+  /**
+   * `conv2dForward` for an input of 0/1 spikes: same result (up to summation order), but a backend may accumulate
+   * only the weight rows of active inputs, choosing sparse or dense by the measured density.
+   */
+  spikeConv2dForward(
+    g: Conv2dGeometry,
+    x: Float32Array,
+    w: Float32Array,
+    bias: Float32Array | null,
+    out: Float32Array,
+  ): void;
+  /** `conv2dBackwardWeight` for an input of 0/1 spikes (sparse over the active inputs where that is faster). */
+  spikeConv2dBackwardWeight(
+    g: Conv2dGeometry,
+    x: Float32Array,
+    dOut: Float32Array,
+    dw: Float32Array,
+    dBias: Float32Array | null,
+    accumulate: boolean,
+  ): void;
+  /**
+   * The input gradient of a conv followed by a max-pool, from the pool's gradient: `dx =
+   * conv2dBackwardInput(conv, maxPool2dBackward(pool, dPool, argmax), w)`. Only each window's argmax position has a
+   * nonzero conv-output gradient, so a backend can skip the other 3/4 of a 2x2 pool's rows (overwrites dx).
+   */
+  poolConv2dBackwardInput(
+    conv: Conv2dGeometry,
+    pool: Pool2dGeometry,
+    dPool: Float32Array,
+    argmax: Int32Array,
+    w: Float32Array,
+    dx: Float32Array,
+  ): void;
   /** Max over each window; `argmax` holds the flat input index within the (b,c) plane of the first maximum in row-major window order (-1 for an all-padding window). */
   maxPool2dForward(g: Pool2dGeometry, x: Float32Array, out: Float32Array, argmax: Int32Array): void;
   /** Routes dOut to the argmax positions (overwrites dx). */

@@ -85,6 +85,29 @@ describe('wasm engine setup', () => {
     expect(call).toThrow(/gemm.*a has 3 elements, needs 4/);
   });
 
+  it('a trap on any thread becomes an exception (no hang), and the engine stays usable', () => {
+    for (const b of [backends['1 thread']!, backends['2 threads']!]) {
+      const e = b.engine;
+      const far = e.memory.buffer.byteLength + 65536;
+      expect(() =>
+        e.gemmPtr({ transA: false, transB: false, m: 64, n: 64, k: 64, a: far, b: far, c: far, accumulate: false }),
+      ).toThrow();
+      const c = new Float32Array(4);
+      b.gemm({
+        transA: false,
+        transB: false,
+        m: 2,
+        n: 2,
+        k: 1,
+        a: Float32Array.of(1, 2),
+        b: Float32Array.of(3, 4),
+        c,
+        accumulate: false,
+      });
+      expect(Array.from(c)).toEqual([3, 4, 6, 8]);
+    }
+  });
+
   it('does not grow memory across repeated steps (the arena converges to one block)', () => {
     const b = backends['2 threads']!;
     const rng = new Rng(5);
@@ -286,6 +309,39 @@ describe.each(['1 thread', '2 threads', 'simd128, 3 threads'])('wasm kernels vs 
         expectClose(got, want, 1e-4, 1e-5);
       }
     });
+  });
+
+  describe('max-pool-sparse conv backward-input', () => {
+    const cases: [string, Conv2dGeometry, Pool2dGeometry][] = [
+      [
+        'seed conv2 + 2x2 pool',
+        makeConv2dGeometry({ batch: 3, inC: 12, inH: 12, inW: 12, outC: 8, kernelSize: 5 }),
+        makePool2dGeometry({ batch: 3, channels: 8, inH: 8, inW: 8, kernelSize: 2 }),
+      ],
+      [
+        'padded, strided conv + overlapping 3x3 pool',
+        makeConv2dGeometry({ batch: 1, inC: 3, inH: 9, inW: 8, outC: 5, kernelSize: 3, stride: [2, 1], padding: 1 }),
+        makePool2dGeometry({ batch: 1, channels: 5, inH: 5, inW: 8, kernelSize: 3, stride: 2, padding: 1 }),
+      ],
+    ];
+    for (const [name, conv, pool] of cases) {
+      it(`${name}: equals pool backward then dense conv backward-input, ties included`, () => {
+        const rng = new Rng(21);
+        const w = rand(rng, conv.outC * conv.inC * conv.kH * conv.kW);
+        // spike-like conv outputs with many ties, so argmax follows the first-maximum rule
+        const convOut = spikes(rng, conv.batch * conv.outC * conv.outH * conv.outW, 0.3);
+        const pooled = pool.batch * pool.channels * pool.outH * pool.outW;
+        const argmax = new Int32Array(pooled);
+        ref.maxPool2dForward(pool, convOut, new Float32Array(pooled), argmax);
+        const dPool = rand(rng, pooled);
+        dPool[0] = 0;
+        const want = new Float32Array(conv.batch * conv.inC * conv.inH * conv.inW);
+        const got = new Float32Array(want.length).fill(7);
+        ref.poolConv2dBackwardInput(conv, pool, dPool, argmax, w, want);
+        be().poolConv2dBackwardInput(conv, pool, dPool, argmax, w, got);
+        expectClose(got, want, 1e-5, 1e-5);
+      });
+    }
   });
 
   describe('pooling', () => {

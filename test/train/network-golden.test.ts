@@ -1,5 +1,5 @@
-import { describe, expect, it } from 'vitest';
-import { Tensor, nn, ops } from 'spikets';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Tensor, createWasmBackend, getBackend, nn, ops, referenceBackend, useBackend, type Backend } from 'spikets';
 import { buildSnnNet } from '../../src/experiment/models.js';
 import { leakyLifSpec } from '../../src/train/snn-runner.js';
 import { ceRateLoss } from '../../src/functional/index.js';
@@ -44,21 +44,40 @@ function fusedPlan(model: nn.Sequential, T: number): { spk: Tensor; mem: Tensor 
 
 const cases = Object.entries(net.snn_cases as Record<string, any>);
 
-describe.each([
-  ['step API', stepApi],
-  ['fused layer-by-layer plan', fusedPlan],
-] as const)('seed conv-SNN parity with snnTorch (network.json) via the %s', (_name, run) => {
-  it.each(cases)('%s', (caseName, c) => {
-    const model = goldenSnn(caseName.includes('after30') ? 'after30iters' : 'init_seed0');
-    const { spk, mem } = run(model, c.T);
-    expect(Array.from(spk.values)).toEqual(Array.from(goldenTensor(c.spk_out).values));
-    expect(maxAbsDiff(mem.values, goldenTensor(c.mem_out).values)).toBeLessThan(tol.networkMem);
-    const loss = ceRateLoss()(spk, labels);
-    expect(Math.abs(loss.item() - c.loss)).toBeLessThan(tol.loss);
-    loss.backward();
-    model.parameters().forEach((p, i) => {
-      const err = relL2(p.grad!.values, goldenTensor(c.grads[names[i]!]).values);
-      expect(err, names[i]).toBeLessThan(tol.networkGradRelL2);
+/** The same golden cases on every backend: the reference (the specification) and the wasm engine. */
+const backends: Record<string, () => Promise<Backend & { dispose?: () => void }>> = {
+  reference: () => Promise.resolve(referenceBackend),
+  wasm: () => createWasmBackend(),
+};
+
+describe.each(Object.keys(backends))('on the %s backend', (backendName) => {
+  let backend: Backend & { dispose?: () => void };
+  const previous = getBackend();
+  beforeAll(async () => {
+    backend = await backends[backendName]!();
+    useBackend(backend);
+  });
+  afterAll(() => {
+    useBackend(previous);
+    backend.dispose?.();
+  });
+
+  describe.each([
+    ['step API', stepApi],
+    ['fused layer-by-layer plan', fusedPlan],
+  ] as const)('seed conv-SNN parity with snnTorch (network.json) via the %s', (_name, run) => {
+    it.each(cases)('%s', (caseName, c) => {
+      const model = goldenSnn(caseName.includes('after30') ? 'after30iters' : 'init_seed0');
+      const { spk, mem } = run(model, c.T);
+      expect(Array.from(spk.values)).toEqual(Array.from(goldenTensor(c.spk_out).values));
+      expect(maxAbsDiff(mem.values, goldenTensor(c.mem_out).values)).toBeLessThan(tol.networkMem);
+      const loss = ceRateLoss()(spk, labels);
+      expect(Math.abs(loss.item() - c.loss)).toBeLessThan(tol.loss);
+      loss.backward();
+      model.parameters().forEach((p, i) => {
+        const err = relL2(p.grad!.values, goldenTensor(c.grads[names[i]!]).values);
+        expect(err, names[i]).toBeLessThan(tol.networkGradRelL2);
+      });
     });
   });
 });

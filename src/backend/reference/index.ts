@@ -19,6 +19,14 @@ export const referenceBackend: Backend = {
   conv2dForward,
   conv2dBackwardInput,
   conv2dBackwardWeight,
+  // the specification of the spike variants is the dense kernel itself
+  spikeConv2dForward: conv2dForward,
+  spikeConv2dBackwardWeight: conv2dBackwardWeight,
+  poolConv2dBackwardInput(conv, pool, dPool, argmax, w, dx) {
+    const dConvOut = new Float32Array(conv.batch * conv.outC * conv.outH * conv.outW);
+    maxPool2dBackward(pool, dPool, argmax, dConvOut);
+    conv2dBackwardInput(conv, dConvOut, w, dx);
+  },
   maxPool2dForward,
   maxPool2dBackward,
   avgPool2dForward,

@@ -207,13 +207,9 @@ export class FeedForwardPlan {
             ? out.subarray(s0 * outSize, (s0 + n) * outSize)
             : this.ws.f32(name(i, 'chunk'), chunk * outSize).subarray(0, n * outSize);
         if (layer instanceof Conv2d) {
-          backend.conv2dForward(
-            convGeom(layer, shapes[i]!, n),
-            h,
-            layer.weight.values,
-            layer.bias?.values ?? null,
-            dst,
-          );
+          // a conv reading a spiking layer's output sees 0/1 spikes: the backend may go sparse
+          const conv = segIndex > 0 && i === 0 ? backend.spikeConv2dForward : backend.conv2dForward;
+          conv.call(backend, convGeom(layer, shapes[i]!, n), h, layer.weight.values, layer.bias?.values ?? null, dst);
         } else if (layer instanceof MaxPool2d) {
           const argmax = trace[i]!.argmax!.subarray(s0 * outSize, (s0 + n) * outSize);
           backend.maxPool2dForward(poolGeom(layer, shapes[i]!, n), h, dst, argmax);
@@ -238,7 +234,15 @@ export class FeedForwardPlan {
       const n = B * neurons[s]!;
       const dx = this.ws.f32(`lif${s}.dx`, T * n);
       const mem0 = this.ws.f32(`lif${s}.mem0`, n, true);
-      backend.lifBackward(this.lifArgs(this.lifs[s]!, T, n), mems[s]!, mem0, dSpk, null, dx, this.ws.f32(`lif${s}.dMem0`, n));
+      backend.lifBackward(
+        this.lifArgs(this.lifs[s]!, T, n),
+        mems[s]!,
+        mem0,
+        dSpk,
+        null,
+        dx,
+        this.ws.f32(`lif${s}.dMem0`, n),
+      );
       const inShape = this.shapeBefore(s);
       if (s === 0) {
         if (staticInput) {
@@ -284,6 +288,8 @@ export class FeedForwardPlan {
       const n = Math.min(chunk, samples - s0);
       const outSize = sizeOf(shapes.at(-1)!);
       let g = dOut.subarray(s0 * outSize, (s0 + n) * outSize);
+      // gradient into the output of layer i+1 (the pool after a conv: its sparse form feeds the conv's input grad)
+      let gAfter: Float32Array | null = null;
       for (let i = seg.layers.length - 1; i >= 0; i--) {
         const layer = seg.layers[i]!;
         const inSize = sizeOf(shapes[i]!);
@@ -299,7 +305,9 @@ export class FeedForwardPlan {
           : null;
         if (layer instanceof Conv2d) {
           const geom = convGeom(layer, shapes[i]!, n);
-          backend.conv2dBackwardWeight(
+          const convWeight = segIndex > 0 && i === 0 ? backend.spikeConv2dBackwardWeight : backend.conv2dBackwardWeight;
+          convWeight.call(
+            backend,
             geom,
             layerInput!,
             g,
@@ -307,7 +315,21 @@ export class FeedForwardPlan {
             layer.bias ? grads.get(layer.bias)! : null,
             true,
           );
-          if (dIn) backend.conv2dBackwardInput(geom, g, layer.weight.values, dIn);
+          const next = seg.layers[i + 1];
+          if (dIn && next instanceof MaxPool2d) {
+            const pooled = sizeOf(shapes[i + 2]!);
+            const argmax = trace[i + 1]!.argmax!.subarray(s0 * pooled, (s0 + n) * pooled);
+            backend.poolConv2dBackwardInput(
+              geom,
+              poolGeom(next, shapes[i + 1]!, n),
+              gAfter!,
+              argmax,
+              layer.weight.values,
+              dIn,
+            );
+          } else if (dIn) {
+            backend.conv2dBackwardInput(geom, g, layer.weight.values, dIn);
+          }
         } else if (layer instanceof MaxPool2d) {
           const outLen = sizeOf(shapes[i + 1]!);
           if (dIn)
@@ -323,6 +345,7 @@ export class FeedForwardPlan {
           dIn.set(g);
         }
         if (!dIn) break;
+        gAfter = g;
         g = dIn;
       }
     }

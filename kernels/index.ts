@@ -1,0 +1,18 @@
+// Entry of the kernel module: every export here is callable from JS (src/backend/wasm/). Kernels that may run on
+// several threads take (tid, nth, wsBase, wsStride) first: thread tid works on its share of the output and uses
+// scratch at wsBase + tid*wsStride; `*Workspace` functions give the bytes of scratch one thread needs.
+export { gemm, gemmWorkspace } from './gemm';
+export { conv2dForward, conv2dBackwardInput, conv2dBackwardWeight, conv2dWorkspace } from './conv';
+export { maxPool2dForward, maxPool2dBackward, avgPool2dForward, avgPool2dBackward } from './pool';
+export { poolConvBackwardInput, poolConvBackwardInputWorkspace } from './pool-conv';
+export { logSoftmax } from './softmax';
+export { lifForward, lifBackward } from './lif';
+export { adamStep } from './adam';
+export { spikeGemm, spikeGemmWeightGrad, spikeGemmWorkspace, countNonzero } from './sparse-gemm';
+export { fmaPeak } from './peak';
+export { spikeConv2dForward, spikeConv2dBackwardWeight, spikeConv2dWorkspace } from './sparse-conv';
+
+/** First byte after the module's static data; JS allocations must start above it. */
+export function heapBase(): usize {
+  return __heap_base;
+}

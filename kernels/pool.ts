@@ -1,0 +1,142 @@
+// 2-D pooling over NCHW planes; window (oh, ow) covers ih = oh*sH - pH + [0, kH), iw = ow*sW - pW + [0, kW).
+// Max: padding never wins; argmax = ih*inW + iw of the FIRST maximum in row-major window order (PyTorch's CPU rule
+// `v > best || isnan(v)`), -1 (and -Infinity) for a window entirely in the padding. Average: padding counts as 0
+// in the divisor kH*kW (count_include_pad=true). Planes (b, c) are split across threads.
+import { at } from './gemm';
+import { shareStart } from './simd';
+
+export function maxPool2dForward(
+  tid: i32, nth: i32, _wsBase: usize, _wsStride: usize, x: usize, out: usize, argmax: usize,
+  planes: i32, inH: i32, inW: i32, kH: i32, kW: i32, sH: i32, sW: i32, pH: i32, pW: i32, outH: i32, outW: i32,
+): void {
+  const pl0 = shareStart(planes, 1, tid, nth);
+  const pl1 = shareStart(planes, 1, tid + 1, nth);
+  for (let pl = pl0; pl < pl1; pl++) {
+    const xp = at(x, pl * inH * inW);
+    const base = pl * outH * outW;
+    if (kH == 2 && kW == 2 && sH == 2 && sW == 2 && pH == 0 && pW == 0) {
+      // The seed network's pool: four comparisons per output, same tie rule as the general path.
+      for (let oh = 0; oh < outH; oh++) {
+        const r0 = 2 * oh * inW;
+        for (let ow = 0; ow < outW; ow++) {
+          let i = r0 + 2 * ow;
+          let best = load<f32>(at(xp, i));
+          let arg = i;
+          let v = load<f32>(at(xp, i + 1));
+          if (v > best || v != v) { best = v; arg = i + 1; }
+          v = load<f32>(at(xp, i + inW));
+          if (v > best || v != v) { best = v; arg = i + inW; }
+          v = load<f32>(at(xp, i + inW + 1));
+          if (v > best || v != v) { best = v; arg = i + inW + 1; }
+          const o = base + oh * outW + ow;
+          store<f32>(at(out, o), best);
+          store<i32>(at(argmax, o), arg);
+        }
+      }
+      continue;
+    }
+    for (let oh = 0; oh < outH; oh++) {
+      const ih0 = max(0, oh * sH - pH);
+      const ih1 = min(inH, oh * sH - pH + kH);
+      for (let ow = 0; ow < outW; ow++) {
+        const iw0 = max(0, ow * sW - pW);
+        const iw1 = min(inW, ow * sW - pW + kW);
+        const o = base + oh * outW + ow;
+        if (ih0 >= ih1 || iw0 >= iw1) {
+          store<f32>(at(out, o), -Infinity);
+          store<i32>(at(argmax, o), -1);
+          continue;
+        }
+        let best: f32 = -Infinity;
+        let arg = ih0 * inW + iw0;
+        for (let ih = ih0; ih < ih1; ih++) {
+          for (let iw = iw0; iw < iw1; iw++) {
+            const v = load<f32>(at(xp, ih * inW + iw));
+            if (v > best || v != v) {
+              best = v;
+              arg = ih * inW + iw;
+            }
+          }
+        }
+        store<f32>(at(out, o), best);
+        store<i32>(at(argmax, o), arg);
+      }
+    }
+  }
+}
+
+/** dx = 0, then dx[plane, argmax] += dOut (overlapping windows may share an argmax). */
+export function maxPool2dBackward(
+  tid: i32, nth: i32, _wsBase: usize, _wsStride: usize, dOut: usize, argmax: usize, dx: usize,
+  planes: i32, inPlane: i32, outPlane: i32,
+): void {
+  const pl0 = shareStart(planes, 1, tid, nth);
+  const pl1 = shareStart(planes, 1, tid + 1, nth);
+  if (pl1 <= pl0) return;
+  memory.fill(at(dx, pl0 * inPlane), 0, <usize>((pl1 - pl0) * inPlane) << 2);
+  for (let pl = pl0; pl < pl1; pl++) {
+    const dxp = at(dx, pl * inPlane);
+    const base = pl * outPlane;
+    for (let o = 0; o < outPlane; o++) {
+      const a = load<i32>(at(argmax, base + o));
+      if (a >= 0) store<f32>(at(dxp, a), load<f32>(at(dxp, a)) + load<f32>(at(dOut, base + o)));
+    }
+  }
+}
+
+export function avgPool2dForward(
+  tid: i32, nth: i32, _wsBase: usize, _wsStride: usize, x: usize, out: usize,
+  planes: i32, inH: i32, inW: i32, kH: i32, kW: i32, sH: i32, sW: i32, pH: i32, pW: i32, outH: i32, outW: i32,
+): void {
+  const pl0 = shareStart(planes, 1, tid, nth);
+  const pl1 = shareStart(planes, 1, tid + 1, nth);
+  const inv: f32 = 1 / <f32>(kH * kW);
+  for (let pl = pl0; pl < pl1; pl++) {
+    const xp = at(x, pl * inH * inW);
+    const base = pl * outH * outW;
+    for (let oh = 0; oh < outH; oh++) {
+      const ih0 = max(0, oh * sH - pH);
+      const ih1 = min(inH, oh * sH - pH + kH);
+      for (let ow = 0; ow < outW; ow++) {
+        const iw0 = max(0, ow * sW - pW);
+        const iw1 = min(inW, ow * sW - pW + kW);
+        let s: f32 = 0;
+        for (let ih = ih0; ih < ih1; ih++) {
+          for (let iw = iw0; iw < iw1; iw++) s += load<f32>(at(xp, ih * inW + iw));
+        }
+        store<f32>(at(out, base + oh * outW + ow), s * inv);
+      }
+    }
+  }
+}
+
+export function avgPool2dBackward(
+  tid: i32, nth: i32, _wsBase: usize, _wsStride: usize, dOut: usize, dx: usize,
+  planes: i32, inH: i32, inW: i32, kH: i32, kW: i32, sH: i32, sW: i32, pH: i32, pW: i32, outH: i32, outW: i32,
+): void {
+  const pl0 = shareStart(planes, 1, tid, nth);
+  const pl1 = shareStart(planes, 1, tid + 1, nth);
+  if (pl1 <= pl0) return;
+  const inPlane = inH * inW;
+  memory.fill(at(dx, pl0 * inPlane), 0, <usize>((pl1 - pl0) * inPlane) << 2);
+  const inv: f32 = 1 / <f32>(kH * kW);
+  for (let pl = pl0; pl < pl1; pl++) {
+    const dxp = at(dx, pl * inPlane);
+    const base = pl * outH * outW;
+    for (let oh = 0; oh < outH; oh++) {
+      const ih0 = max(0, oh * sH - pH);
+      const ih1 = min(inH, oh * sH - pH + kH);
+      for (let ow = 0; ow < outW; ow++) {
+        const iw0 = max(0, ow * sW - pW);
+        const iw1 = min(inW, ow * sW - pW + kW);
+        const g = load<f32>(at(dOut, base + oh * outW + ow)) * inv;
+        for (let ih = ih0; ih < ih1; ih++) {
+          for (let iw = iw0; iw < iw1; iw++) {
+            const p = at(dxp, ih * inW + iw);
+            store<f32>(p, load<f32>(p) + g);
+          }
+        }
+      }
+    }
+  }
+}

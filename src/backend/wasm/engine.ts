@@ -1,0 +1,433 @@
+import type { AdamArgs, Conv2dGeometry, LifArgs, Pool2dGeometry } from '../backend.js';
+import { KernelArgumentError } from '../reference/check.js';
+import {
+  EngineCore,
+  GRAIN_ELEMENTS,
+  GRAIN_FLOPS,
+  type Ptr,
+  type WasmEngineOptions,
+  checkConv,
+  checkPool,
+  count,
+} from './engine-core.js';
+
+/**
+ * The low-level wasm engine: one (shared) `WebAssembly.Memory`, a persistent heap and a per-step arena in it, and
+ * synchronous pointer-based kernel calls that run on `threads` threads. Tensors that live here are passed by byte
+ * offset (`Ptr`), so a training plan built on the engine copies nothing per op. Pointers are trusted: a wrong one
+ * traps (out of the memory) or silently overwrites other data, like a C pointer; the Float32Array backend
+ * (`createWasmBackend`) is the checked layer.
+ */
+
+export type { Ptr, WasmEngineOptions } from './engine-core.js';
+
+export interface GemmPtrArgs {
+  transA: boolean;
+  transB: boolean;
+  m: number;
+  n: number;
+  k: number;
+  a: Ptr;
+  b: Ptr;
+  c: Ptr;
+  accumulate: boolean;
+  alpha?: number;
+  /** Leading dimensions (elements); default: packed (`transA ? m : k`, `transB ? k : n`, `n`). */
+  lda?: number;
+  ldb?: number;
+  ldc?: number;
+}
+
+/** `C = (accumulate ? C : 0) + alpha * S @ W`, S `[m,k]` of spikes (0/1; other values weight their row), W `[k,n]`. */
+export interface SpikeGemmPtrArgs {
+  m: number;
+  n: number;
+  k: number;
+  s: Ptr;
+  w: Ptr;
+  c: Ptr;
+  accumulate: boolean;
+  alpha?: number;
+  /** Leading dimensions; default packed (k, n, n). */
+  lds?: number;
+  ldw?: number;
+  ldc?: number;
+}
+
+/** `dW = (accumulate ? dW : 0) + alpha * S^T @ G`, S `[m,k]` spikes, G `[m,n]`, dW `[k,n]`. */
+export interface SpikeWeightGradPtrArgs {
+  m: number;
+  n: number;
+  k: number;
+  s: Ptr;
+  g: Ptr;
+  dw: Ptr;
+  accumulate: boolean;
+  alpha?: number;
+  /** Leading dimensions; default packed (k, n, n). */
+  lds?: number;
+  ldg?: number;
+  lddw?: number;
+}
+
+/**
+ * 'auto' counts the nonzeros first and goes sparse up to `SPARSE_DENSITY_MAX[kernel]` (a strided spike operand,
+ * `lds` != k, is not counted and goes dense); 'sparse' and 'dense' force a path.
+ */
+export type SpikeMode = 'auto' | 'sparse' | 'dense';
+
+/**
+ * Spike density (nonzero fraction) up to which each sparse kernel beats its dense counterpart, from bench/gemm.ts
+ * on the seed network's shapes (sparse is 3-7x faster at 5-10%, about even at these limits).
+ */
+export const SPARSE_DENSITY_MAX = {
+  gemm: 0.3,
+  gemmWeightGrad: 0.25,
+  conv2dForward: 0.25,
+  conv2dBackwardWeight: 0.15,
+} as const;
+
+const RESET = { subtract: 0, zero: 1, none: 2 } as const;
+
+export class WasmEngine extends EngineCore {
+  /** Starts an engine: loads the kernel module, makes the memory and the thread pool. */
+  static async create(options: WasmEngineOptions = {}): Promise<WasmEngine> {
+    return new WasmEngine(...(await EngineCore.start(options)));
+  }
+
+  /** `C = (accumulate ? C : 0) + alpha * op(A) @ op(B)` (see GemmArgs in ../backend.ts). */
+  gemmPtr(p: GemmPtrArgs): void {
+    const m = count('gemmPtr', 'm', p.m);
+    const n = count('gemmPtr', 'n', p.n);
+    const k = count('gemmPtr', 'k', p.k);
+    const lda = p.lda ?? (p.transA ? m : k);
+    const ldb = p.ldb ?? (p.transB ? k : n);
+    const ldc = p.ldc ?? n;
+    this.ensureWorkspace(this.exports.gemmWorkspace(m, n, k));
+    const nth = this.pick(2 * m * n * k, GRAIN_FLOPS);
+    this.exec('gemm', nth, [+p.transA, +p.transB, m, n, k, p.alpha ?? 1, p.a, lda, p.b, ldb, p.c, ldc, +p.accumulate]);
+  }
+
+  private convArgs(g: Conv2dGeometry): number[] {
+    return [g.batch, g.inC, g.inH, g.inW, g.outC, g.kH, g.kW, g.strideH, g.strideW, g.padH, g.padW, g.outH, g.outW];
+  }
+
+  private convPrepare(where: string, g: Conv2dGeometry): number {
+    checkConv(where, g);
+    this.ensureWorkspace(this.exports.conv2dWorkspace(g.inC, g.outC, g.kH, g.kW, g.outH, g.outW));
+    const flops = 2 * g.batch * g.outC * g.outH * g.outW * g.inC * g.kH * g.kW;
+    return this.pick(flops, GRAIN_FLOPS, g.batch);
+  }
+
+  /** out `[B,outC,outH,outW]` = conv(x `[B,inC,inH,inW]`, w `[outC,inC,kH,kW]`) + bias (`bias` 0: none). */
+  conv2dForwardPtr(g: Conv2dGeometry, x: Ptr, w: Ptr, bias: Ptr, out: Ptr): void {
+    const nth = this.convPrepare('conv2dForwardPtr', g);
+    this.exec('conv2dForward', nth, [x, w, bias, out, ...this.convArgs(g)]);
+  }
+
+  /** dx = conv_transpose(dOut, w) (overwrites dx). */
+  conv2dBackwardInputPtr(g: Conv2dGeometry, dOut: Ptr, w: Ptr, dx: Ptr): void {
+    const nth = this.convPrepare('conv2dBackwardInputPtr', g);
+    this.exec('conv2dBackwardInput', nth, [dOut, w, dx, ...this.convArgs(g)]);
+  }
+
+  /**
+   * dx = conv2dBackwardInput(conv, maxPool2dBackward(pool, dPool, argmax), w) without materialising the mostly-zero
+   * conv-output gradient: only each window's argmax position contributes (overwrites dx).
+   */
+  poolConvBackwardInputPtr(conv: Conv2dGeometry, pool: Pool2dGeometry, dPool: Ptr, argmax: Ptr, w: Ptr, dx: Ptr): void {
+    checkConv('poolConvBackwardInputPtr', conv);
+    checkPool('poolConvBackwardInputPtr', pool);
+    const g = conv;
+    this.ensureWorkspace(this.exports.poolConvBackwardInputWorkspace(g.inC, g.inH, g.inW, g.outC, g.kH, g.kW));
+    const pooled = pool.outH * pool.outW;
+    const nth = this.pick(2 * g.batch * g.outC * pooled * g.kH * g.kW * g.inC, GRAIN_FLOPS, g.batch);
+    this.exec('poolConvBackwardInput', nth, [
+      dPool,
+      argmax,
+      w,
+      dx,
+      g.batch,
+      g.inC,
+      g.inH,
+      g.inW,
+      g.outC,
+      g.kH,
+      g.kW,
+      g.strideH,
+      g.strideW,
+      g.padH,
+      g.padW,
+      g.outW,
+      pooled,
+    ]);
+  }
+
+  /** dw (+)= sum_b corr(x, dOut), dBias (+)= sum of dOut (`dBias` 0: none). */
+  conv2dBackwardWeightPtr(g: Conv2dGeometry, x: Ptr, dOut: Ptr, dw: Ptr, dBias: Ptr, accumulate: boolean): void {
+    const nth = this.convPrepare('conv2dBackwardWeightPtr', g);
+    const rest = [x, dOut, dw, dBias, +accumulate, ...this.convArgs(g)];
+    // Phase 1 sums the partials of exactly the threads that ran phase 0.
+    this.exec('conv2dBackwardWeight', nth, [0, ...rest]);
+    this.exec('conv2dBackwardWeight', nth, [1, ...rest]);
+  }
+
+  private poolArgs(g: Pool2dGeometry): number[] {
+    return [g.batch * g.channels, g.inH, g.inW, g.kH, g.kW, g.strideH, g.strideW, g.padH, g.padW, g.outH, g.outW];
+  }
+
+  /** out/argmax `[B,C,outH,outW]`; argmax is an Int32 array (flat index in the input plane, -1: all padding). */
+  maxPool2dForwardPtr(g: Pool2dGeometry, x: Ptr, out: Ptr, argmax: Ptr): void {
+    checkPool('maxPool2dForwardPtr', g);
+    const planes = g.batch * g.channels;
+    const nth = this.pick(planes * g.outH * g.outW * g.kH * g.kW, GRAIN_ELEMENTS, planes);
+    this.exec('maxPool2dForward', nth, [x, out, argmax, ...this.poolArgs(g)]);
+  }
+
+  maxPool2dBackwardPtr(g: Pool2dGeometry, dOut: Ptr, argmax: Ptr, dx: Ptr): void {
+    checkPool('maxPool2dBackwardPtr', g);
+    const planes = g.batch * g.channels;
+    const nth = this.pick(planes * g.inH * g.inW, GRAIN_ELEMENTS, planes);
+    this.exec('maxPool2dBackward', nth, [dOut, argmax, dx, planes, g.inH * g.inW, g.outH * g.outW]);
+  }
+
+  avgPool2dForwardPtr(g: Pool2dGeometry, x: Ptr, out: Ptr): void {
+    checkPool('avgPool2dForwardPtr', g);
+    const planes = g.batch * g.channels;
+    const nth = this.pick(planes * g.outH * g.outW * g.kH * g.kW, GRAIN_ELEMENTS, planes);
+    this.exec('avgPool2dForward', nth, [x, out, ...this.poolArgs(g)]);
+  }
+
+  avgPool2dBackwardPtr(g: Pool2dGeometry, dOut: Ptr, dx: Ptr): void {
+    checkPool('avgPool2dBackwardPtr', g);
+    const planes = g.batch * g.channels;
+    const nth = this.pick(planes * g.outH * g.outW * g.kH * g.kW, GRAIN_ELEMENTS, planes);
+    this.exec('avgPool2dBackward', nth, [dOut, dx, ...this.poolArgs(g)]);
+  }
+
+  logSoftmaxPtr(rows: number, cols: number, x: Ptr, out: Ptr): void {
+    count('logSoftmaxPtr', 'rows', rows);
+    count('logSoftmaxPtr', 'cols', cols);
+    this.exec('logSoftmax', this.pick(rows * cols, GRAIN_ELEMENTS, rows), [rows, cols, x, out]);
+  }
+
+  private lifCommon(where: string, p: LifArgs): number[] {
+    count(where, 'steps', p.steps);
+    count(where, 'neurons', p.neurons);
+    const reset = RESET[p.reset];
+    if (reset === undefined) {
+      throw new KernelArgumentError(
+        `WasmEngine.${where} (src/backend/wasm/engine.ts): reset must be 'subtract', 'zero' or 'none', got ${String(p.reset)}`,
+      );
+    }
+    return [p.steps, p.neurons, p.beta, p.threshold, reset];
+  }
+
+  /** Fused LIF forward over T steps: x `[T,N]`, mem0 `[N]` -> spk, mem `[T,N]` (see LifArgs). */
+  lifForwardPtr(p: LifArgs, x: Ptr, mem0: Ptr, spk: Ptr, mem: Ptr): void {
+    const head = this.lifCommon('lifForwardPtr', p);
+    const nth = this.pick(p.steps * p.neurons, GRAIN_ELEMENTS, Math.ceil(p.neurons / 4));
+    this.exec('lifForward', nth, [...head, x, mem0, spk, mem]);
+  }
+
+  /** Fused LIF backward (BPTT, reset detached); `dMem` 0: no gradient into the recorded membranes. */
+  lifBackwardPtr(p: LifArgs, mem: Ptr, mem0: Ptr, dSpk: Ptr, dMem: Ptr, dx: Ptr, dMem0: Ptr): void {
+    const head = this.lifCommon('lifBackwardPtr', p);
+    const s = p.surrogate;
+    let sg: number[];
+    if (s.kind === 'fastSigmoid') sg = [0, s.slope, 0];
+    else if (s.kind === 'atan') sg = [1, (Math.PI / 2) * s.alpha, s.alpha / 2];
+    else {
+      throw new KernelArgumentError(
+        `WasmEngine.lifBackwardPtr (src/backend/wasm/engine.ts): surrogate.kind must be 'fastSigmoid' or 'atan', got ${JSON.stringify(s)}`,
+      );
+    }
+    const nth = this.pick(p.steps * p.neurons, GRAIN_ELEMENTS, Math.ceil(p.neurons / 4));
+    this.exec('lifBackward', nth, [...head, ...sg, mem, mem0, dSpk, dMem, dx, dMem0]);
+  }
+
+  /** In-place Adam on `n` elements (PyTorch semantics, see AdamArgs); `vMax` 0 unless amsgrad. */
+  adamStepPtr(a: AdamArgs, n: number, param: Ptr, grad: Ptr, m: Ptr, v: Ptr, vMax: Ptr): void {
+    count('adamStepPtr', 'n', n);
+    if (!Number.isInteger(a.step) || a.step < 1) {
+      throw new KernelArgumentError(
+        `WasmEngine.adamStepPtr (src/backend/wasm/engine.ts): step must be an integer >= 1 (1-based, after increment), got ${a.step}`,
+      );
+    }
+    if (a.amsgrad && vMax === 0) {
+      throw new KernelArgumentError(
+        'WasmEngine.adamStepPtr (src/backend/wasm/engine.ts): amsgrad needs a vMax buffer, got none',
+      );
+    }
+    // PyTorch computes the bias corrections in float64 and casts every scalar to float32 (see kernels/adam.ts).
+    const fr = Math.fround;
+    const negStep = fr(-(a.lr / (1 - a.beta1 ** a.step)));
+    const bc2Sqrt = fr(Math.sqrt(1 - a.beta2 ** a.step));
+    const scalars = [
+      fr(a.beta1),
+      fr(a.beta2),
+      fr(1 - a.beta1),
+      fr(1 - a.beta2),
+      fr(a.eps),
+      fr(a.weightDecay),
+      +(a.weightDecay !== 0),
+    ];
+    this.exec('adamStep', this.pick(n, GRAIN_ELEMENTS), [
+      n,
+      param,
+      grad,
+      m,
+      v,
+      vMax,
+      ...scalars,
+      negStep,
+      bc2Sqrt,
+      +a.amsgrad,
+    ]);
+  }
+
+  /** Nonzero entries of x[0, n) (float32). */
+  countNonzeroPtr(x: Ptr, n: number): number {
+    count('countNonzeroPtr', 'n', n);
+    const slots = this.threadSlots();
+    const nth = this.pick(n, GRAIN_ELEMENTS * 4);
+    this.exec('countNonzero', nth, [x, n, slots]);
+    const counts = this.i32(slots, nth);
+    let total = 0;
+    for (let t = 0; t < nth; t++) total += counts[t]!;
+    return total;
+  }
+
+  private sparse(mode: SpikeMode, where: keyof typeof SPARSE_DENSITY_MAX, x: Ptr, n: number): boolean {
+    if (mode === 'sparse') return true;
+    if (mode === 'dense') return false;
+    if (mode !== 'auto') {
+      throw new KernelArgumentError(
+        `WasmEngine (src/backend/wasm/engine.ts): spike kernel mode must be 'auto', 'sparse' or 'dense', got ${String(mode)}`,
+      );
+    }
+    return n > 0 && this.countNonzeroPtr(x, n) <= SPARSE_DENSITY_MAX[where] * n;
+  }
+
+  /** `C (+)= alpha * S @ W` for a spike matrix S; returns the path taken. Dense path: `gemmPtr`. */
+  spikeGemmPtr(p: SpikeGemmPtrArgs, mode: SpikeMode = 'auto'): 'sparse' | 'dense' {
+    const m = count('spikeGemmPtr', 'm', p.m);
+    const n = count('spikeGemmPtr', 'n', p.n);
+    const k = count('spikeGemmPtr', 'k', p.k);
+    const lds = p.lds ?? k;
+    const ldw = p.ldw ?? n;
+    const ldc = p.ldc ?? n;
+    const alpha = p.alpha ?? 1;
+    if (!this.sparse(mode, 'gemm', p.s, lds === k ? m * k : 0)) {
+      this.gemmPtr({
+        transA: false,
+        transB: false,
+        m,
+        n,
+        k,
+        a: p.s,
+        b: p.w,
+        c: p.c,
+        accumulate: p.accumulate,
+        alpha,
+        lda: lds,
+        ldb: ldw,
+        ldc,
+      });
+      return 'dense';
+    }
+    this.ensureWorkspace(this.exports.spikeGemmWorkspace(k));
+    const nth = this.pick((m * n * k) / 4, GRAIN_FLOPS, m);
+    this.exec('spikeGemm', nth, [m, n, k, alpha, p.s, lds, p.w, ldw, p.c, ldc, +p.accumulate]);
+    return 'sparse';
+  }
+
+  /** `dW (+)= alpha * S^T @ G` for a spike matrix S (the weight gradient of `S @ W`); returns the path taken. */
+  spikeGemmWeightGradPtr(p: SpikeWeightGradPtrArgs, mode: SpikeMode = 'auto'): 'sparse' | 'dense' {
+    const m = count('spikeGemmWeightGradPtr', 'm', p.m);
+    const n = count('spikeGemmWeightGradPtr', 'n', p.n);
+    const k = count('spikeGemmWeightGradPtr', 'k', p.k);
+    const lds = p.lds ?? k;
+    const ldg = p.ldg ?? n;
+    const lddw = p.lddw ?? n;
+    const alpha = p.alpha ?? 1;
+    if (!this.sparse(mode, 'gemmWeightGrad', p.s, lds === k ? m * k : 0)) {
+      this.gemmPtr({
+        transA: true,
+        transB: false,
+        m: k,
+        n,
+        k: m,
+        a: p.s,
+        b: p.g,
+        c: p.dw,
+        accumulate: p.accumulate,
+        alpha,
+        lda: lds,
+        ldb: ldg,
+        ldc: lddw,
+      });
+      return 'dense';
+    }
+    this.ensureWorkspace(this.exports.spikeGemmWorkspace(k));
+    const nth = this.pick((m * n * k) / 4, GRAIN_FLOPS, Math.ceil(k / 4));
+    this.exec('spikeGemmWeightGrad', nth, [m, n, k, alpha, p.s, lds, p.g, ldg, p.dw, lddw, +p.accumulate]);
+    return 'sparse';
+  }
+
+  private spikeConvPrepare(where: string, g: Conv2dGeometry): number {
+    checkConv(where, g);
+    this.ensureWorkspace(this.exports.spikeConv2dWorkspace(g.inC, g.inW, g.outC, g.kH, g.kW, g.outH, g.outW));
+    return this.pick((2 * g.batch * g.outC * g.outH * g.outW * g.inC * g.kH * g.kW) / 8, GRAIN_FLOPS, g.batch);
+  }
+
+  /** conv2dForward for a spike input x (implicit im2col over its nonzeros); returns the path taken. */
+  spikeConv2dForwardPtr(
+    g: Conv2dGeometry,
+    x: Ptr,
+    w: Ptr,
+    bias: Ptr,
+    out: Ptr,
+    mode: SpikeMode = 'auto',
+  ): 'sparse' | 'dense' {
+    if (!this.sparse(mode, 'conv2dForward', x, g.batch * g.inC * g.inH * g.inW)) {
+      this.conv2dForwardPtr(g, x, w, bias, out);
+      return 'dense';
+    }
+    const nth = this.spikeConvPrepare('spikeConv2dForwardPtr', g);
+    this.exec('spikeConv2dForward', nth, [x, w, bias, out, ...this.convArgs(g)]);
+    return 'sparse';
+  }
+
+  /** conv2dBackwardWeight for a spike input x; returns the path taken. */
+  spikeConv2dBackwardWeightPtr(
+    g: Conv2dGeometry,
+    x: Ptr,
+    dOut: Ptr,
+    dw: Ptr,
+    dBias: Ptr,
+    accumulate: boolean,
+    mode: SpikeMode = 'auto',
+  ): 'sparse' | 'dense' {
+    if (!this.sparse(mode, 'conv2dBackwardWeight', x, g.batch * g.inC * g.inH * g.inW)) {
+      this.conv2dBackwardWeightPtr(g, x, dOut, dw, dBias, accumulate);
+      return 'dense';
+    }
+    const nth = this.spikeConvPrepare('spikeConv2dBackwardWeightPtr', g);
+    const rest = [x, dOut, dw, dBias, +accumulate, ...this.convArgs(g)];
+    this.exec('spikeConv2dBackwardWeight', nth, [0, ...rest]);
+    this.exec('spikeConv2dBackwardWeight', nth, [1, ...rest]);
+    return 'sparse';
+  }
+
+  /**
+   * This thread's f32x4 multiply-add peak in GFLOPS (about 0.1 s of pure register arithmetic): the yardstick that
+   * benchmarks divide kernel rates by, since absolute rates drift on a shared machine.
+   */
+  fmaPeakGflops(iterations = 20_000_000): number {
+    this.exports.fmaPeak(iterations >> 4, 1);
+    const t0 = performance.now();
+    this.exports.fmaPeak(iterations, 1);
+    return (iterations * 64) / ((performance.now() - t0) / 1000) / 1e9;
+  }
+}
