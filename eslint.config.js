@@ -6,6 +6,8 @@ export default tseslint.config(
     ignores: [
       'dist/**',
       'node_modules/**',
+      'scripts/**',
+      'vitest.config.ts',
       'web/dist/**',
       'kernels/**',
       'runs/**',

@@ -208,8 +208,10 @@ export class FeedForwardPlan {
             : this.ws.f32(name(i, 'chunk'), chunk * outSize).subarray(0, n * outSize);
         if (layer instanceof Conv2d) {
           // a conv reading a spiking layer's output sees 0/1 spikes: the backend may go sparse
-          const conv = segIndex > 0 && i === 0 ? backend.spikeConv2dForward : backend.conv2dForward;
-          conv.call(backend, convGeom(layer, shapes[i]!, n), h, layer.weight.values, layer.bias?.values ?? null, dst);
+          const geom = convGeom(layer, shapes[i]!, n);
+          const bias = layer.bias?.values ?? null;
+          if (segIndex > 0 && i === 0) backend.spikeConv2dForward(geom, h, layer.weight.values, bias, dst);
+          else backend.conv2dForward(geom, h, layer.weight.values, bias, dst);
         } else if (layer instanceof MaxPool2d) {
           const argmax = trace[i]!.argmax!.subarray(s0 * outSize, (s0 + n) * outSize);
           backend.maxPool2dForward(poolGeom(layer, shapes[i]!, n), h, dst, argmax);
@@ -305,16 +307,10 @@ export class FeedForwardPlan {
           : null;
         if (layer instanceof Conv2d) {
           const geom = convGeom(layer, shapes[i]!, n);
-          const convWeight = segIndex > 0 && i === 0 ? backend.spikeConv2dBackwardWeight : backend.conv2dBackwardWeight;
-          convWeight.call(
-            backend,
-            geom,
-            layerInput!,
-            g,
-            grads.get(layer.weight)!,
-            layer.bias ? grads.get(layer.bias)! : null,
-            true,
-          );
+          const dw = grads.get(layer.weight)!;
+          const db = layer.bias ? grads.get(layer.bias)! : null;
+          if (segIndex > 0 && i === 0) backend.spikeConv2dBackwardWeight(geom, layerInput!, g, dw, db, true);
+          else backend.conv2dBackwardWeight(geom, layerInput!, g, dw, db, true);
           const next = seg.layers[i + 1];
           if (dIn && next instanceof MaxPool2d) {
             const pooled = sizeOf(shapes[i + 2]!);
