@@ -58,8 +58,9 @@ export async function runComparison(o: ComparisonOptions): Promise<ComparisonOut
     seed: config.seed,
     ...(config.trainLimit ? { limit: config.trainLimit } : {}),
   });
+  // evaluating at the training batch size reuses the training step's buffers (flat memory)
   const test = new DataLoader(o.data.test, {
-    batchSize: Math.max(config.batchSize, 256),
+    batchSize: config.batchSize,
     ...(config.testLimit ? { limit: config.testLimit } : {}),
   });
   const records: Partial<Record<ModelKind, ModelRecord>> = {};

@@ -1,9 +1,9 @@
 import type { Backend } from '../../backend/backend.js';
 
 /**
- * Named buffers that a plan reuses from one run to the next (activations, traces, gradients of one shape), taken
- * from the backend's zero-copy memory when it has one. A buffer is reallocated only when its length changes, so a
- * training loop at a fixed batch size allocates once and its memory stays flat.
+ * Named buffers that a plan reuses from one run to the next (activations, traces, gradients), taken from the
+ * backend's zero-copy memory when it has one. A buffer only grows: a smaller request (the last, partial batch of an
+ * epoch) gets a view of the existing one, so a training loop allocates once and its memory stays flat.
  */
 export class Workspace {
   private readonly f32s = new Map<string, Float32Array>();
@@ -20,23 +20,24 @@ export class Workspace {
   /** A float32 buffer of exactly `length` elements (contents left from the previous run unless `zero`). */
   f32(name: string, length: number, zero = false): Float32Array {
     let buf = this.f32s.get(name);
-    if (!buf || buf.length !== length) {
+    if (!buf || buf.length < length) {
       if (buf) this.owner?.buffers?.free(buf);
       buf = this.owner?.buffers?.f32(length) ?? new Float32Array(length);
       this.f32s.set(name, buf);
     }
-    if (zero) buf.fill(0);
-    return buf;
+    const view = buf.subarray(0, length);
+    if (zero) view.fill(0);
+    return view;
   }
 
   i32(name: string, length: number): Int32Array {
     let buf = this.i32s.get(name);
-    if (!buf || buf.length !== length) {
+    if (!buf || buf.length < length) {
       if (buf) this.owner?.buffers?.free(buf);
       buf = this.owner?.buffers?.i32(length) ?? new Int32Array(length);
       this.i32s.set(name, buf);
     }
-    return buf;
+    return buf.subarray(0, length);
   }
 
   release(): void {
