@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { sharedDir } from '../helpers/golden.js';
 import { describe, expect, it } from 'vitest';
 import type { Conv2dGeometry, LifArgs, Pool2dGeometry } from '../../src/backend/backend.js';
 import { conv2dOutputSize, GeometryError, makeConv2dGeometry, makePool2dGeometry } from '../../src/backend/geometry.js';
@@ -449,7 +450,7 @@ describe('reference LIF', () => {
     expectClose(dMem0, [0.5 * (g0 + 0.5 * g1)], 1e-7, 1e-5);
   });
 
-  const goldenPath = fileURLToPath(new URL('../../../shared/golden/leaky.json', import.meta.url));
+  const goldenPath = join(sharedDir, 'golden', 'leaky.json');
   it.skipIf(!existsSync(goldenPath))(
     'matches snnTorch 0.9.4 Leaky golden vectors (spk and mem bit-exact, input grad 1e-4)',
     () => {
@@ -508,7 +509,7 @@ describe('reference LIF', () => {
 describe('reference adamStep', () => {
   const base = { lr: 0.1, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0, amsgrad: false };
 
-  const networkPath = fileURLToPath(new URL('../../../shared/golden/network.json', import.meta.url));
+  const networkPath = join(sharedDir, 'golden', 'network.json');
   it.skipIf(!existsSync(networkPath))(
     'reproduces PyTorch 1.13 parameters after one step bit for bit (golden network)',
     () => {

@@ -1,8 +1,14 @@
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Tensor } from '../../src/tensor/tensor.js';
 
-const goldenDir = fileURLToPath(new URL('../../../shared/golden/', import.meta.url));
+/**
+ * The project's shared reference data (`../shared` next to the checkout, or SPIKETS_SHARED_DIR). When it is absent
+ * vitest.config.ts leaves out the tests that need it and says so.
+ */
+export const sharedDir = process.env.SPIKETS_SHARED_DIR ?? fileURLToPath(new URL('../../../shared/', import.meta.url));
+const goldenDir = join(sharedDir, 'golden') + '/';
 
 /** Parsed JSON of `../shared/golden/<name>` (cached). */
 const cache = new Map<string, any>();

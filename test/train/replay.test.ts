@@ -1,16 +1,14 @@
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { experiment, functional, optim, useBackend, getBackend } from 'spikets';
 import { mnist } from '../../src/data/node.js';
 import { DataLoader } from '../../src/data/loader.js';
 import { createWasmBackend, type WasmBackend } from '../../src/backend/wasm/index.js';
 import { SnnRunner } from '../../src/train/snn-runner.js';
-import { decodeF32, decodeI32, golden } from '../helpers/golden.js';
+import { decodeF32, decodeI32, golden, sharedDir } from '../helpers/golden.js';
 
-const reference = JSON.parse(
-  readFileSync(fileURLToPath(new URL('../../../shared/reference/snntorch-epoch1-snn.json', import.meta.url)), 'utf8'),
-);
+const reference = JSON.parse(readFileSync(join(sharedDir, 'reference', 'snntorch-epoch1-snn.json'), 'utf8'));
 const replay = golden('train_replay_init.json');
 const names = ['conv1.weight', 'conv1.bias', 'conv2.weight', 'conv2.bias', 'fc.weight', 'fc.bias'];
 /**
