@@ -95,6 +95,7 @@ export async function runComparison(o: ComparisonOptions): Promise<ComparisonOut
       if (result.status === 'complete') await persist();
     }
     const facts = { itersPerEpoch: train.numBatches, peakMemoryBytes: o.peakMemory?.() ?? null };
+    model.dispose();
     records[kind] = modelRecord(model, entry.progress, entry.status, entry.message, config, test, facts);
     o.onEvent?.({ type: 'model-end', kind, record: records[kind] });
     if (entry.status !== 'complete') {
@@ -155,6 +156,7 @@ function modelRecord(
   const batch = test.makeBatch(Int32Array.from({ length: n }, (_, i) => i));
   const runner = new SnnRunner(model.net, inputShape);
   const counts = noGrad(() => runner.activity(batch.x, config.numSteps));
+  runner.dispose();
   const activity = spikeActivity(model.net, counts.spikeCounts, counts.neurons, n, config.numSteps, inputShape);
   record.spikeRates = activity.rates;
   record.spikesPerInference = activity.spikesPerInference;

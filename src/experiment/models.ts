@@ -23,6 +23,8 @@ export interface ComparisonModel {
   trainStep(x: Tensor, y: Tensor): number;
   /** Predicted classes and the mean loss of a batch, without gradients. */
   evaluate(x: Tensor, y: Tensor): { predictions: Int32Array; loss: number };
+  /** Frees engine memory held for this model (the fused plan's buffers). */
+  dispose(): void;
 }
 
 /**
@@ -78,6 +80,7 @@ export function createSnnModel(config: ExperimentConfig, inputShape: readonly nu
         return { predictions: argmax(sum(spk, 0), 1).ints, loss: loss(spk, y).item() };
       });
     },
+    dispose: () => runner.dispose(),
   };
 }
 
@@ -101,5 +104,6 @@ export function createCnnModel(config: ExperimentConfig): ComparisonModel {
         return { predictions: argmax(logits, 1).ints, loss: crossEntropy(logits, y).item() };
       });
     },
+    dispose: () => undefined,
   };
 }

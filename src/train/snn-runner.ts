@@ -28,6 +28,11 @@ export class SnnRunner {
     this.inputRank = inputShape.length;
   }
 
+  /** Frees the fused plan's buffers (call when the network is done; running again reallocates them). */
+  dispose(): void {
+    this.plan?.release();
+  }
+
   get fused(): boolean {
     return this.plan !== null;
   }

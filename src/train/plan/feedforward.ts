@@ -163,6 +163,11 @@ export class FeedForwardPlan {
     return { spk, mem: new Tensor(mems[last]!.slice(), outShape), spikeCounts, neurons };
   }
 
+  /** Returns the plan's buffers to the backend (wasm memory is not garbage-collected); the plan stays usable. */
+  release(): void {
+    this.ws.release();
+  }
+
   private lifArgs(spec: LifSpec, steps: number, n: number): LifArgs {
     return {
       steps,
