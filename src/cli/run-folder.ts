@@ -1,4 +1,4 @@
-import { access, constants, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { access, constants, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import type { RunState } from '../experiment/experiment.js';
@@ -22,7 +22,6 @@ export async function prepareRunDir(dir: string): Promise<string> {
     await access(abs, constants.W_OK);
     const probe = join(abs, '.write-test');
     await writeFile(probe, 'ok');
-    const { rm } = await import('node:fs/promises');
     await rm(probe);
   } catch (error) {
     throw new UsageError(`output folder ${abs} is not writable: ${oneLine(error)}`);
