@@ -137,19 +137,9 @@ class WasmBackendImpl implements WasmBackend {
     bias: Float32Array | null,
     out: Float32Array,
   ): void {
-    const s = convSizes(g);
-    need('conv2dForward', 'x', x, s.x);
-    need('conv2dForward', 'w', w, s.w);
-    if (bias) need('conv2dForward', 'bias', bias, g.outC);
-    need('conv2dForward', 'out', out, s.out);
-    this.scoped(() => {
-      const px = this.put(x, s.x);
-      const pw = this.put(w, s.w);
-      const pb = bias ? this.put(bias, g.outC) : 0;
-      const po = this.out(out, s.out);
-      this.engine.conv2dForwardPtr(g, px, pw, pb, po);
-      this.get(po, out, s.out);
-    });
+    this.convForward('conv2dForward', g, x, w, bias, out, (px, pw, pb, po) =>
+      this.engine.conv2dForwardPtr(g, px, pw, pb, po),
+    );
   }
 
   conv2dBackwardInput(g: Conv2dGeometry, dOut: Float32Array, w: Float32Array, dx: Float32Array): void {
@@ -174,20 +164,9 @@ class WasmBackendImpl implements WasmBackend {
     dBias: Float32Array | null,
     accumulate: boolean,
   ): void {
-    const s = convSizes(g);
-    need('conv2dBackwardWeight', 'x', x, s.x);
-    need('conv2dBackwardWeight', 'dOut', dOut, s.out);
-    need('conv2dBackwardWeight', 'dw', dw, s.w);
-    if (dBias) need('conv2dBackwardWeight', 'dBias', dBias, g.outC);
-    this.scoped(() => {
-      const px = this.put(x, s.x);
-      const pg = this.put(dOut, s.out);
-      const pw = accumulate ? this.put(dw, s.w) : this.out(dw, s.w);
-      const pb = dBias ? (accumulate ? this.put(dBias, g.outC) : this.out(dBias, g.outC)) : 0;
-      this.engine.conv2dBackwardWeightPtr(g, px, pg, pw, pb, accumulate);
-      this.get(pw, dw, s.w);
-      if (dBias) this.get(pb, dBias, g.outC);
-    });
+    this.convWeight('conv2dBackwardWeight', g, x, dOut, dw, dBias, accumulate, (px, pg, pw, pb) =>
+      this.engine.conv2dBackwardWeightPtr(g, px, pg, pw, pb, accumulate),
+    );
   }
 
   spikeConv2dForward(
@@ -197,16 +176,9 @@ class WasmBackendImpl implements WasmBackend {
     bias: Float32Array | null,
     out: Float32Array,
   ): void {
-    const s = convSizes(g);
-    need('spikeConv2dForward', 'x', x, s.x);
-    need('spikeConv2dForward', 'w', w, s.w);
-    if (bias) need('spikeConv2dForward', 'bias', bias, g.outC);
-    need('spikeConv2dForward', 'out', out, s.out);
-    this.scoped(() => {
-      const po = this.out(out, s.out);
-      this.engine.spikeConv2dForwardPtr(g, this.put(x, s.x), this.put(w, s.w), bias ? this.put(bias, g.outC) : 0, po);
-      this.get(po, out, s.out);
-    });
+    this.convForward('spikeConv2dForward', g, x, w, bias, out, (px, pw, pb, po) =>
+      this.engine.spikeConv2dForwardPtr(g, px, pw, pb, po),
+    );
   }
 
   spikeConv2dBackwardWeight(
@@ -217,15 +189,53 @@ class WasmBackendImpl implements WasmBackend {
     dBias: Float32Array | null,
     accumulate: boolean,
   ): void {
+    this.convWeight('spikeConv2dBackwardWeight', g, x, dOut, dw, dBias, accumulate, (px, pg, pw, pb) =>
+      this.engine.spikeConv2dBackwardWeightPtr(g, px, pg, pw, pb, accumulate),
+    );
+  }
+
+  /** The Float32Array wrapper shared by the dense and spike forward convolutions: checks, places, runs `kernel`. */
+  private convForward(
+    name: string,
+    g: Conv2dGeometry,
+    x: Float32Array,
+    w: Float32Array,
+    bias: Float32Array | null,
+    out: Float32Array,
+    kernel: (x: Ptr, w: Ptr, bias: Ptr, out: Ptr) => unknown,
+  ): void {
     const s = convSizes(g);
-    need('spikeConv2dBackwardWeight', 'x', x, s.x);
-    need('spikeConv2dBackwardWeight', 'dOut', dOut, s.out);
-    need('spikeConv2dBackwardWeight', 'dw', dw, s.w);
-    if (dBias) need('spikeConv2dBackwardWeight', 'dBias', dBias, g.outC);
+    need(name, 'x', x, s.x);
+    need(name, 'w', w, s.w);
+    if (bias) need(name, 'bias', bias, g.outC);
+    need(name, 'out', out, s.out);
+    this.scoped(() => {
+      const po = this.out(out, s.out);
+      kernel(this.put(x, s.x), this.put(w, s.w), bias ? this.put(bias, g.outC) : 0, po);
+      this.get(po, out, s.out);
+    });
+  }
+
+  /** The wrapper shared by the dense and spike weight gradients (accumulate reads dw/dBias, else only writes them). */
+  private convWeight(
+    name: string,
+    g: Conv2dGeometry,
+    x: Float32Array,
+    dOut: Float32Array,
+    dw: Float32Array,
+    dBias: Float32Array | null,
+    accumulate: boolean,
+    kernel: (x: Ptr, dOut: Ptr, dw: Ptr, dBias: Ptr) => unknown,
+  ): void {
+    const s = convSizes(g);
+    need(name, 'x', x, s.x);
+    need(name, 'dOut', dOut, s.out);
+    need(name, 'dw', dw, s.w);
+    if (dBias) need(name, 'dBias', dBias, g.outC);
     this.scoped(() => {
       const pw = accumulate ? this.put(dw, s.w) : this.out(dw, s.w);
       const pb = dBias ? (accumulate ? this.put(dBias, g.outC) : this.out(dBias, g.outC)) : 0;
-      this.engine.spikeConv2dBackwardWeightPtr(g, this.put(x, s.x), this.put(dOut, s.out), pw, pb, accumulate);
+      kernel(this.put(x, s.x), this.put(dOut, s.out), pw, pb);
       this.get(pw, dw, s.w);
       if (dBias) this.get(pb, dBias, g.outC);
     });
