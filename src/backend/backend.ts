@@ -69,6 +69,11 @@ export interface LifArgs {
   threshold: number;
   reset: 'subtract' | 'zero' | 'none';
   surrogate: FusedSurrogate;
+  /**
+   * The same input at every step (direct encoding): forward reads x `[N]` as x_t for every t, and backward gives the
+   * static input's gradient `dx [N] = sum_t dx_t`. Default false: x and dx are `[T,N]`.
+   */
+  staticInput?: boolean;
 }
 
 /** The constants of a fused LIF layer (LifArgs without the sizes). */
@@ -162,11 +167,15 @@ export interface Backend {
   avgPool2dBackward(g: Pool2dGeometry, dOut: Float32Array, dx: Float32Array): void;
   /** Row-wise log-softmax of `[rows, cols]`. */
   logSoftmax(rows: number, cols: number, x: Float32Array, out: Float32Array): void;
-  /** Fused multi-step LIF forward: x `[T,N]`, mem0 `[N]` -> spk `[T,N]`, mem `[T,N]`. */
-  lifForward(p: LifArgs, x: Float32Array, mem0: Float32Array, spk: Float32Array, mem: Float32Array): void;
+  /**
+   * Fused multi-step LIF forward: x `[T,N]` (`[N]` with `staticInput`), mem0 `[N]` -> spk `[T,N]`, mem `[T,N]`
+   * (null: membranes not recorded, for inference).
+   */
+  lifForward(p: LifArgs, x: Float32Array, mem0: Float32Array, spk: Float32Array, mem: Float32Array | null): void;
   /**
    * Fused LIF backward (BPTT through the membrane; reset detached). Given dSpk `[T,N]`, dMem `[T,N]` (gradient
-   * flowing into the recorded membranes, may be null), mem `[T,N]` from forward, returns dx `[T,N]` and dMem0 `[N]`.
+   * flowing into the recorded membranes, may be null), mem `[T,N]` from forward, returns dx `[T,N]` (`[N]`, the sum
+   * over time, with `staticInput`) and dMem0 `[N]`.
    */
   lifBackward(
     p: LifArgs,

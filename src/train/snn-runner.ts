@@ -57,8 +57,8 @@ export class SnnRunner {
   /** Spikes per spiking layer and step summed over the batch (`spikeCounts[layer][t]`), and neurons per sample. */
   activity(x: Tensor, numSteps: number): { spikeCounts: Float64Array[]; neurons: number[] } {
     if (this.plan) {
-      const { spikeCounts, neurons } = this.plan.run(x, numSteps);
-      return { spikeCounts, neurons };
+      const { neurons } = this.plan.run(x, numSteps);
+      return { spikeCounts: this.plan.spikeCounts(), neurons };
     }
     const spikeCounts: Float64Array[] = [];
     const neurons: number[] = [];

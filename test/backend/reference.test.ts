@@ -434,6 +434,42 @@ describe('reference LIF', () => {
     }
   });
 
+  it('a static input is the input repeated at every step, and its gradient is the sum over time', () => {
+    const rng = new Rng(8);
+    const [T, N] = [7, 5];
+    for (const reset of resets) {
+      const p: LifArgs = { steps: T, neurons: N, beta: 0.6, threshold: 0.9, reset, surrogate: fastSigmoid25 };
+      const xs = rand(rng, N, -0.5, 1.5);
+      const repeated = new Float32Array(T * N);
+      for (let t = 0; t < T; t++) repeated.set(xs, t * N);
+      const mem0 = rand(rng, N, 0, 2);
+      const [spk, mem, spkS, memS] = [0, 1, 2, 3].map(() => new Float32Array(T * N)) as Float32Array[];
+      ref.lifForward(p, repeated, mem0, spk!, mem!);
+      ref.lifForward({ ...p, staticInput: true }, xs, mem0, spkS!, memS!);
+      expect(spkS).toEqual(spk);
+      expect(memS).toEqual(mem);
+      const unrecorded = new Float32Array(T * N);
+      ref.lifForward({ ...p, staticInput: true }, xs, mem0, unrecorded, null);
+      expect(unrecorded).toEqual(spk);
+      const dSpk = rand(rng, T * N);
+      const [dx, d0, sum, d0S] = [
+        new Float32Array(T * N),
+        new Float32Array(N),
+        new Float32Array(N),
+        new Float32Array(N),
+      ];
+      ref.lifBackward(p, mem!, mem0, dSpk, null, dx, d0);
+      ref.lifBackward({ ...p, staticInput: true }, mem!, mem0, dSpk, null, sum, d0S);
+      expectClose(
+        sum,
+        Array.from(sum, (_, n) => Array.from({ length: T }, (_, t) => dx[t * N + n]!).reduce((a, b) => a + b)),
+        1e-6,
+        1e-6,
+      );
+      expect(d0S).toEqual(d0);
+    }
+  });
+
   it('backward on a hand-derived two-step example (subtract, fast sigmoid)', () => {
     // m0 = 1.5 (fires), m1 = 0.5*1.5 + 0.2 - 1 = -0.05; dL = sum(spk) so g_t = 1/(25|m_t - 1| + 1)^2.
     const p: LifArgs = { steps: 2, neurons: 1, beta: 0.5, threshold: 1, reset: 'subtract', surrogate: fastSigmoid25 };

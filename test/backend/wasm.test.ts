@@ -456,6 +456,24 @@ describe.each(['1 thread', '2 threads', 'simd128, 3 threads'])('wasm kernels vs 
               expectClose(dxG, dxW, 1e-5, 1e-5);
               expectClose(d0G, d0W, 1e-5, 1e-5);
             }
+            // a static input [N] (read at every step; its gradient is the sum over time), membranes not recorded
+            const sp: LifArgs = { ...p, staticInput: true };
+            const xs = rand(rng, neurons, -0.5, 1.2);
+            ref.lifForward(sp, xs, mem0, spkW, memW);
+            be().lifForward(sp, xs, mem0, spkG, memG);
+            expectEqual(spkG, spkW);
+            expectEqual(memG, memW);
+            spkG.fill(0);
+            be().lifForward(sp, xs, mem0, spkG, null);
+            expectEqual(spkG, spkW);
+            const sumW = new Float32Array(neurons);
+            const sumG = new Float32Array(neurons);
+            const d0W = new Float32Array(neurons);
+            const d0G = new Float32Array(neurons);
+            ref.lifBackward(sp, memW, mem0, dSpk, null, sumW, d0W);
+            be().lifBackward(sp, memW, mem0, dSpk, null, sumG, d0G);
+            expectClose(sumG, sumW, 1e-5, 1e-5);
+            expectClose(d0G, d0W, 1e-5, 1e-5);
           }
         });
       }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Rng, Tensor, functional, nn, ops, optim, snn, surrogate, train } from 'spikets';
+import { Rng, Tensor, functional, nn, noGrad, ops, optim, snn, surrogate, train } from 'spikets';
 import { randomTensor, relL2 } from '../helpers/numeric.js';
 
 /** A small feed-forward SNN with the seed's layer kinds (conv, pool, LIF, flatten, linear, LIF). */
@@ -65,6 +65,30 @@ describe('fused layer-by-layer plan = stepping the network', () => {
       }
     },
   );
+
+  it('inference (no gradient) gives the same spikes and membranes; spike counts per layer and step', () => {
+    const rng = new Rng(12);
+    const net = new nn.Sequential(...smallSnn('subtract').layers, new nn.Flatten(), new snn.Leaky({ beta: 0.7 }));
+    const plan = train.FeedForwardPlan.compile(net.layers, [1, 6, 6], train.leakyLifSpec)!;
+    const x = randomTensor([4, 1, 6, 6], rng, { low: 0, high: 2 });
+    const trained = plan.run(x, 6);
+    const counts = plan.spikeCounts();
+    const inferred = noGrad(() => plan.run(x, 6));
+    expect(Array.from(inferred.spk.values)).toEqual(Array.from(trained.spk.values));
+    expect(Array.from(inferred.mem.values)).toEqual(Array.from(trained.mem.values));
+    expect(plan.spikeCounts()).toEqual(counts);
+    // the last layer's count per step is the sum of the output spikes of that step
+    const out = trained.spk.values;
+    const perStep = Array.from({ length: 6 }, (_, t) => out.slice(t * 20, (t + 1) * 20).reduce((a, b) => a + b, 0));
+    expect(Array.from(counts.at(-1)!)).toEqual(perStep);
+    expect(counts.map((c) => c.length)).toEqual([6, 6, 6, 6]);
+    // a segment of only a reshape between two spiking layers passes the gradient through
+    const r = randomTensor([6, 4, 5], rng);
+    const a = stepped(net, x, 6, false, r);
+    const b = planned(net, x, 6, r);
+    expect(Array.from(b.spk.values)).toEqual(Array.from(a.spk.values));
+    a.grads.forEach((g, i) => expect(relL2(b.grads[i]!, g), `param ${i}`).toBeLessThan(1e-5));
+  });
 
   it('refuses what it cannot fuse (learnable beta), and bpttStep then steps the network instead', () => {
     const rng = new Rng(5);

@@ -15,6 +15,7 @@ import { KernelArgumentError, requireCount, requireLength } from './check.js';
  *   dm_t  = dSpk_t * surrogate'(m_t - thr) + dMem_t + dm_{t+1} * dm_{t+1}/dm_t
  *   dm_{t+1}/dm_t = beta (subtract, none) or beta*(1 - r_{t+1}) (zero; r detached, so no term through the reset)
  *   dx_t = dm_t,  dMem0 = dm_0 * dm_0/dmem0 (the same rule with r_0 = H(mem0 - thr))
+ * Static input (LifArgs.staticInput): x_t = x [N] at every step, and its gradient is dx = sum_t dm_t [N].
  */
 
 /** The surrogate derivative d s / d u as coded in snnTorch (see ../shared/golden/README.md). */
@@ -59,33 +60,34 @@ export function lifForward(
   x: Float32Array,
   mem0: Float32Array,
   spk: Float32Array,
-  mem: Float32Array,
+  mem: Float32Array | null,
 ): void {
   checkArgs('lifForward', p);
   const { steps: T, neurons: N, reset } = p;
-  requireLength('lifForward', 'x', x, T * N);
+  const xStep = p.staticInput ? 0 : N;
+  requireLength('lifForward', 'x', x, p.staticInput ? N : T * N);
   requireLength('lifForward', 'mem0', mem0, N);
   requireLength('lifForward', 'spk', spk, T * N);
-  requireLength('lifForward', 'mem', mem, T * N);
+  if (mem) requireLength('lifForward', 'mem', mem, T * N);
   // snnTorch holds beta and threshold as float32 tensors.
   const beta = Math.fround(p.beta);
   const thr = Math.fround(p.threshold);
   const fr = Math.fround;
 
+  const state = Float32Array.from(mem0);
   for (let t = 0; t < T; t++) {
     const base = t * N;
-    const prevArr = t === 0 ? mem0 : mem;
-    const prevBase = t === 0 ? 0 : base - N;
     for (let n = 0; n < N; n++) {
-      const prev = prevArr[prevBase + n]!;
+      const prev = state[n]!;
       const r = prev > thr ? 1 : 0;
-      const xt = x[base + n]!;
+      const xt = x[t * xStep + n]!;
       let m: number;
       if (reset === 'subtract') m = fr(fr(beta * prev) + xt) - r * thr;
       else if (reset === 'zero') m = fr(beta * fr((1 - r) * prev)) + xt;
       else m = fr(beta * prev) + xt;
       const m32 = fr(m);
-      mem[base + n] = m32;
+      state[n] = m32;
+      if (mem) mem[base + n] = m32;
       spk[base + n] = m32 > thr ? 1 : 0;
     }
   }
@@ -106,7 +108,7 @@ export function lifBackward(
   requireLength('lifBackward', 'mem0', mem0, N);
   requireLength('lifBackward', 'dSpk', dSpk, T * N);
   if (dMem) requireLength('lifBackward', 'dMem', dMem, T * N);
-  requireLength('lifBackward', 'dx', dx, T * N);
+  requireLength('lifBackward', 'dx', dx, p.staticInput ? N : T * N);
   requireLength('lifBackward', 'dMem0', dMem0, N);
   const beta = Math.fround(p.beta);
   const thr = Math.fround(p.threshold);
@@ -114,6 +116,7 @@ export function lifBackward(
 
   // carry[n] = dm_{t+1} * dm_{t+1}/dm_t: the gradient reaching m_t from the future.
   const carry = new Float64Array(N);
+  const sum = p.staticInput ? new Float64Array(N) : null;
   for (let t = T - 1; t >= 0; t--) {
     const base = t * N;
     const prevArr = t === 0 ? mem0 : mem;
@@ -122,10 +125,12 @@ export function lifBackward(
       const i = base + n;
       const u = Math.fround(mem[i]! - thr);
       const dm = dSpk[i]! * sg(u) + (dMem ? dMem[i]! : 0) + carry[n]!;
-      dx[i] = dm;
+      if (sum) sum[n]! += dm;
+      else dx[i] = dm;
       const decay = reset === 'zero' && prevArr[prevBase + n]! > thr ? 0 : beta;
       carry[n] = dm * decay;
     }
   }
   for (let n = 0; n < N; n++) dMem0[n] = carry[n]!;
+  if (sum) dx.set(sum);
 }

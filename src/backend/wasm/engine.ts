@@ -223,11 +223,11 @@ export class WasmEngine extends EngineCore {
     return [p.steps, p.neurons, p.beta, p.threshold, reset];
   }
 
-  /** Fused LIF forward over T steps: x `[T,N]`, mem0 `[N]` -> spk, mem `[T,N]` (see LifArgs). */
+  /** Fused LIF forward over T steps: x `[T,N]` (`[N]` static), mem0 `[N]` -> spk, mem `[T,N]` (mem 0: not recorded). */
   lifForwardPtr(p: LifArgs, x: Ptr, mem0: Ptr, spk: Ptr, mem: Ptr): void {
     const head = this.lifCommon('lifForwardPtr', p);
     const nth = this.pick(p.steps * p.neurons, GRAIN_ELEMENTS, Math.ceil(p.neurons / 4));
-    this.exec('lifForward', nth, [...head, x, mem0, spk, mem]);
+    this.exec('lifForward', nth, [...head, x, p.staticInput ? 0 : p.neurons, mem0, spk, mem]);
   }
 
   /** Fused LIF backward (BPTT, reset detached); `dMem` 0: no gradient into the recorded membranes. */
@@ -243,7 +243,7 @@ export class WasmEngine extends EngineCore {
       );
     }
     const nth = this.pick(p.steps * p.neurons, GRAIN_ELEMENTS, Math.ceil(p.neurons / 4));
-    this.exec('lifBackward', nth, [...head, ...sg, mem, mem0, dSpk, dMem, dx, dMem0]);
+    this.exec('lifBackward', nth, [...head, ...sg, mem, mem0, dSpk, dMem, dx, dMem0, p.staticInput ? 1 : 0]);
   }
 
   /** In-place Adam on `n` elements (PyTorch semantics, see AdamArgs); `vMax` 0 unless amsgrad. */

@@ -347,20 +347,21 @@ class WasmBackendImpl implements WasmBackend {
     });
   }
 
-  lifForward(p: LifArgs, x: Float32Array, mem0: Float32Array, spk: Float32Array, mem: Float32Array): void {
+  lifForward(p: LifArgs, x: Float32Array, mem0: Float32Array, spk: Float32Array, mem: Float32Array | null): void {
     const tn = p.steps * p.neurons;
-    need('lifForward', 'x', x, tn);
+    const xn = p.staticInput ? p.neurons : tn;
+    need('lifForward', 'x', x, xn);
     need('lifForward', 'mem0', mem0, p.neurons);
     need('lifForward', 'spk', spk, tn);
-    need('lifForward', 'mem', mem, tn);
+    if (mem) need('lifForward', 'mem', mem, tn);
     this.scoped(() => {
-      const px = this.put(x, tn);
+      const px = this.put(x, xn);
       const pm0 = this.put(mem0, p.neurons);
       const ps = this.out(spk, tn);
-      const pm = this.out(mem, tn);
+      const pm = mem ? this.out(mem, tn) : 0;
       this.engine.lifForwardPtr(p, px, pm0, ps, pm);
       this.get(ps, spk, tn);
-      this.get(pm, mem, tn);
+      if (mem) this.get(pm, mem, tn);
     });
   }
 
@@ -378,17 +379,18 @@ class WasmBackendImpl implements WasmBackend {
     need('lifBackward', 'mem0', mem0, p.neurons);
     need('lifBackward', 'dSpk', dSpk, tn);
     if (dMem) need('lifBackward', 'dMem', dMem, tn);
-    need('lifBackward', 'dx', dx, tn);
+    const xn = p.staticInput ? p.neurons : tn;
+    need('lifBackward', 'dx', dx, xn);
     need('lifBackward', 'dMem0', dMem0, p.neurons);
     this.scoped(() => {
       const pm = this.put(mem, tn);
       const pm0 = this.put(mem0, p.neurons);
       const pds = this.put(dSpk, tn);
       const pdm = dMem ? this.put(dMem, tn) : 0;
-      const pdx = this.out(dx, tn);
+      const pdx = this.out(dx, xn);
       const pd0 = this.out(dMem0, p.neurons);
       this.engine.lifBackwardPtr(p, pm, pm0, pds, pdm, pdx, pd0);
-      this.get(pdx, dx, tn);
+      this.get(pdx, dx, xn);
       this.get(pd0, dMem0, p.neurons);
     });
   }

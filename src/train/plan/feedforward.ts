@@ -1,5 +1,6 @@
 import type { Backend, Conv2dGeometry, LifArgs, LifConstants, Pool2dGeometry } from '../../backend/backend.js';
 import { getBackend } from '../../backend/registry.js';
+import { isGradEnabled } from '../../tensor/autograd.js';
 import type { Module, Parameter } from '../../nn/module.js';
 import { Conv2d, Flatten, Linear, MaxPool2d } from '../../nn/layers.js';
 import { conv2dGeometry, pool2dGeometry } from '../../tensor/ops/conv.js';
@@ -26,7 +27,7 @@ interface RunRecord {
   neurons: number[];
   traces: LayerTrace[][];
   spikes: Float32Array[];
-  mems: Float32Array[];
+  mems: (Float32Array | null)[];
 }
 
 /** Per-run buffers of one stateless layer (what its backward needs). */
@@ -37,13 +38,20 @@ interface LayerTrace {
   argmax: Int32Array | null;
 }
 
+/** The spikes of the latest run, for counting (valid until the next run). */
+interface LastRun {
+  generation: number;
+  T: number;
+  B: number;
+  spikes: Float32Array[];
+  neurons: number[];
+}
+
 export interface PlanOutput {
   /** Output spikes `[T, B, C]` of the last spiking layer, differentiable w.r.t. every parameter of the plan. */
   spk: Tensor;
   /** Membrane of the last spiking layer `[T, B, C]` (not differentiable). */
   mem: Tensor;
-  /** Spikes per spiking layer and step, summed over the batch: `spikeCounts[layer][t]`. */
-  spikeCounts: Float64Array[];
   /** Neurons per sample of each spiking layer. */
   neurons: number[];
 }
@@ -63,6 +71,7 @@ export interface PlanOutput {
 export class FeedForwardPlan {
   private generation = 0;
   private readonly ws = new Workspace();
+  private last: LastRun | null = null;
 
   private constructor(
     private readonly inputShape: readonly number[],
@@ -120,10 +129,11 @@ export class FeedForwardPlan {
     }
     const T = numSteps;
     const B = x.shape[staticInput ? 0 : 1]!;
+    // without a gradient to compute (inference), nothing is recorded for backward
+    const training = isGradEnabled() && this.params.some((p) => p.requiresGrad);
     const traces: LayerTrace[][] = [];
     const spikes: Float32Array[] = [];
-    const mems: Float32Array[] = [];
-    const spikeCounts: Float64Array[] = [];
+    const mems: (Float32Array | null)[] = [];
     const neurons: number[] = [];
 
     // segment 0 on the input (once when static), then each LIF and the segment after it
@@ -131,28 +141,23 @@ export class FeedForwardPlan {
     let currentShape = [...this.inputShape];
     let samples = staticInput ? B : T * B;
     for (let s = 0; s < this.segments.length; s++) {
-      const { out, shape, trace } = this.segmentForward(backend, s, current, currentShape, samples);
+      const { out, shape, trace } = this.segmentForward(backend, s, current, currentShape, samples, training);
       traces.push(trace);
       const perSample = sizeOf(shape);
-      let lifInput = out;
-      if (s === 0 && staticInput) {
-        lifInput = this.ws.f32('lif0.input', T * B * perSample);
-        for (let t = 0; t < T; t++) lifInput.set(out, t * B * perSample);
-      }
-      const spec = this.lifs[s]!;
       const n = B * perSample;
       const spk = this.ws.f32(`lif${s}.spk`, T * n);
-      const mem = this.ws.f32(`lif${s}.mem`, T * n);
-      backend.lifForward(this.lifArgs(spec, T, n), lifInput, this.ws.f32(`lif${s}.mem0`, n, true), spk, mem);
+      const mem = training || s === this.segments.length - 1 ? this.ws.f32(`lif${s}.mem`, T * n) : null;
+      const args = this.lifArgs(this.lifs[s]!, T, n, s === 0 && staticInput);
+      backend.lifForward(args, out, this.ws.f32(`lif${s}.mem0`, n, true), spk, mem);
       spikes.push(spk);
       mems.push(mem);
       neurons.push(perSample);
-      spikeCounts.push(countPerStep(spk, T, n));
       current = spk;
       currentShape = shape;
       samples = T * B;
     }
 
+    this.last = { generation, T, B, spikes, neurons };
     const last = this.segments.length - 1;
     const outShape = [T, B, ...currentShape];
     const spk = result(spikes[last]!.slice(), outShape, this.params, (dSpkOut) => {
@@ -160,7 +165,14 @@ export class FeedForwardPlan {
         throw new Error('plan: backward after a newer run; call backward before running again');
       return this.backward(backend, { x, staticInput, T, B, neurons, traces, spikes, mems }, dSpkOut);
     });
-    return { spk, mem: new Tensor(mems[last]!.slice(), outShape), spikeCounts, neurons };
+    return { spk, mem: new Tensor(mems[last]!.slice(), outShape), neurons };
+  }
+
+  /** Spikes per spiking layer and step of the latest run, summed over the batch: `counts[layer][t]`. */
+  spikeCounts(): Float64Array[] {
+    const last = this.last;
+    if (!last || last.generation !== this.generation) throw new Error('plan: spikeCounts before a run');
+    return last.spikes.map((spk, s) => countPerStep(spk, last.T, last.B * last.neurons[s]!));
   }
 
   /** Returns the plan's buffers to the backend (wasm memory is not garbage-collected); the plan stays usable. */
@@ -168,7 +180,7 @@ export class FeedForwardPlan {
     this.ws.release();
   }
 
-  private lifArgs(spec: LifSpec, steps: number, n: number): LifArgs {
+  private lifArgs(spec: LifSpec, steps: number, n: number, staticInput: boolean): LifArgs {
     return {
       steps,
       neurons: n,
@@ -176,6 +188,7 @@ export class FeedForwardPlan {
       threshold: spec.threshold,
       reset: spec.reset,
       surrogate: spec.surrogate,
+      staticInput,
     };
   }
 
@@ -186,14 +199,16 @@ export class FeedForwardPlan {
     input: Float32Array,
     inShape: number[],
     samples: number,
+    training: boolean,
   ): { out: Float32Array; shape: number[]; trace: LayerTrace[] } {
     const seg = this.segments[segIndex]!;
     const shapes = segmentShapes(seg, inShape);
     const outShape = shapes[shapes.length - 1]!;
     const name = (i: number, what: string): string => `seg${segIndex}.${i}.${what}`;
+    // a conv or linear keeps its input for the weight gradient, unless that input is the segment's own (reshaped)
     const trace: LayerTrace[] = seg.layers.map((layer, i) => ({
       input:
-        i > 0 && (layer instanceof Conv2d || layer instanceof Linear)
+        training && (layer instanceof Conv2d || layer instanceof Linear) && !readsSegmentInput(seg, i)
           ? this.ws.f32(name(i, 'input'), samples * sizeOf(shapes[i]!))
           : null,
       argmax: layer instanceof MaxPool2d ? this.ws.i32(name(i, 'argmax'), samples * sizeOf(shapes[i + 1]!)) : null,
@@ -207,6 +222,7 @@ export class FeedForwardPlan {
         const inSize = sizeOf(shapes[i]!);
         const outSize = sizeOf(shapes[i + 1]!);
         trace[i]!.input?.set(h, s0 * inSize);
+        if (layer instanceof Flatten && i < seg.layers.length - 1) return; // a reshape: same values, same order
         const dst =
           i === seg.layers.length - 1
             ? out.subarray(s0 * outSize, (s0 + n) * outSize)
@@ -239,10 +255,12 @@ export class FeedForwardPlan {
     let dSpk = dSpkOut;
     for (let s = this.segments.length - 1; s >= 0; s--) {
       const n = B * neurons[s]!;
-      const dx = this.ws.f32(`lif${s}.dx`, T * n);
+      // the same input at every step: the first segment's gradient is the sum over time (the kernel sums it)
+      const summed = s === 0 && staticInput;
+      const dx = this.ws.f32(`lif${s}.dx`, summed ? n : T * n);
       const mem0 = this.ws.f32(`lif${s}.mem0`, n, true);
       backend.lifBackward(
-        this.lifArgs(this.lifs[s]!, T, n),
+        this.lifArgs(this.lifs[s]!, T, n, summed),
         mems[s]!,
         mem0,
         dSpk,
@@ -252,14 +270,7 @@ export class FeedForwardPlan {
       );
       const inShape = this.shapeBefore(s);
       if (s === 0) {
-        if (staticInput) {
-          // the same input at every step: the first segment's gradient is the sum over time
-          const summed = this.ws.f32('lif0.dxSummed', n, true);
-          for (let t = 0; t < T; t++) for (let i = 0; i < n; i++) summed[i]! += dx[t * n + i]!;
-          this.segmentBackward(backend, 0, x.values, inShape, B, summed, traces[0]!, grads, false);
-        } else {
-          this.segmentBackward(backend, 0, x.values, inShape, T * B, dx, traces[0]!, grads, false);
-        }
+        this.segmentBackward(backend, 0, x.values, inShape, summed ? B : T * B, dx, traces[0]!, grads, false);
         break;
       }
       dSpk = this.segmentBackward(backend, s, spikes[s - 1]!, inShape, T * B, dx, traces[s]!, grads, true)!;
@@ -299,17 +310,17 @@ export class FeedForwardPlan {
       let gAfter: Float32Array | null = null;
       for (let i = seg.layers.length - 1; i >= 0; i--) {
         const layer = seg.layers[i]!;
+        if (layer instanceof Flatten) continue; // a reshape: the gradient is the same array
         const inSize = sizeOf(shapes[i]!);
-        const layerInput =
-          i === 0
-            ? input.subarray(s0 * inSize, (s0 + n) * inSize)
-            : trace[i]!.input?.subarray(s0 * inSize, (s0 + n) * inSize);
-        const wantInput = i > 0 || needInputGrad;
-        const dIn = wantInput
-          ? i === 0
+        const first = readsSegmentInput(seg, i);
+        const layerInput = first
+          ? input.subarray(s0 * inSize, (s0 + n) * inSize)
+          : trace[i]!.input?.subarray(s0 * inSize, (s0 + n) * inSize);
+        const dIn = !first
+          ? this.ws.f32(name(i, 'dchunk'), chunk * inSize).subarray(0, n * inSize)
+          : needInputGrad
             ? dInput!.subarray(s0 * inSize, (s0 + n) * inSize)
-            : this.ws.f32(name(i, 'dchunk'), chunk * inSize).subarray(0, n * inSize)
-          : null;
+            : null;
         if (layer instanceof Conv2d) {
           const geom = convGeom(layer, shapes[i]!, n);
           const dw = grads.get(layer.weight)!;
@@ -340,18 +351,23 @@ export class FeedForwardPlan {
               trace[i]!.argmax!.subarray(s0 * outLen, (s0 + n) * outLen),
               dIn,
             );
-        } else if (layer instanceof Linear) {
+        } else {
           linearBackward(backend, layer, layerInput!, g, n, grads, dIn);
-        } else if (dIn) {
-          dIn.set(g);
         }
         if (!dIn) break;
         gAfter = g;
         g = dIn;
       }
+      // only reshapes (or nothing) in the segment: the input gradient is the output gradient
+      if (dInput && seg.layers.every((l) => l instanceof Flatten)) dInput.set(g, s0 * sizeOf(inShape));
     }
     return dInput;
   }
+}
+
+/** Whether layer i of a segment sees the segment's input as it is (only reshapes before it). */
+function readsSegmentInput(seg: Segment, i: number): boolean {
+  return seg.layers.slice(0, i).every((l) => l instanceof Flatten);
 }
 
 /** Per-sample shapes at every boundary of a segment: [input, after layer 0, ...]. */
