@@ -20,6 +20,11 @@ const int =
     if (!Number.isInteger(n)) throw new InvalidArgumentError(`${name} must be an integer, got '${v}'`);
     return n;
   };
+/** An integer, or 'all' (null: no limit). */
+const intOrAll =
+  (name: string) =>
+  (v: string): number | null =>
+    v === 'all' ? null : int(name)(v);
 const float =
   (name: string) =>
   (v: string): number => {
@@ -46,6 +51,11 @@ export function addConfigOptions(cmd: Command, options: { steps?: boolean } = {}
     .option('--snn-epochs <n>', 'epochs of the SNN', int('--snn-epochs'))
     .option('--cnn-epochs <n>', 'epochs of the CNN', int('--cnn-epochs'))
     .option('--eval-every <n>', 'test accuracy every n iterations', int('--eval-every'))
+    .option(
+      '--eval-samples <n|all>',
+      "test images of the periodic evaluations (a fixed random subset; epoch ends use all; 'all': the study's protocol)",
+      intOrAll('--eval-samples'),
+    )
     .option('--seed <n>', 'seed of the initial weights and the batch order', int('--seed'))
     .option('--train-limit <n>', 'use the first n training images', int('--train-limit'))
     .option('--test-limit <n>', 'use the first n test images', int('--test-limit'))
@@ -68,6 +78,7 @@ export interface ConfigFlags {
   snnEpochs?: number;
   cnnEpochs?: number;
   evalEvery?: number;
+  evalSamples?: number | null;
   seed?: number;
   trainLimit?: number;
   testLimit?: number;
@@ -116,6 +127,7 @@ export function resolveConfig(flags: ConfigFlags, overrides: Record<string, unkn
         : undefined,
     epochs: Object.keys(epochs).length ? epochs : undefined,
     evalEvery: flags.evalEvery,
+    evalSamples: flags.evalSamples,
     seed: flags.seed,
     trainLimit: flags.trainLimit,
     testLimit: flags.testLimit,

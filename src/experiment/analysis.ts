@@ -9,7 +9,15 @@
  *
  * Ratios are always SNN / CNN: above 1 means the SNN needs more (time, iterations, operations).
  */
-import type { EvalRecord, ModelKind, ModelRecord, Results, RunConfig, RunStatus } from './results.js';
+import {
+  wholeTestEvals,
+  type EvalRecord,
+  type ModelKind,
+  type ModelRecord,
+  type Results,
+  type RunConfig,
+  type RunStatus,
+} from './results.js';
 
 export const DEFAULT_THRESHOLDS: readonly number[] = [0.9, 0.95, 0.97, 0.98];
 export const DEFAULT_SMOOTHING_WINDOW = 25;
@@ -371,7 +379,8 @@ export function convergenceAnalysis(results: Results, window: number, tolerance:
 
 // ---- 4. accuracy -------------------------------------------------------------------------------------------------
 
-export function modelAccuracy(rec: ModelRecord): ModelAccuracy {
+/** Final and best accuracy come from the evaluations on the whole test set (of `testSize` samples). */
+export function modelAccuracy(rec: ModelRecord, testSize: number): ModelAccuracy {
   const support = rec.confusion.map((row) => row.reduce((a, b) => a + b, 0));
   const perClass = rec.confusion.map((row, c) => (support[c]! > 0 ? row[c]! / support[c]! : null));
   const total = support.reduce((a, b) => a + b, 0);
@@ -381,9 +390,10 @@ export function modelAccuracy(rec: ModelRecord): ModelAccuracy {
     if (acc !== null && (worstClass === null || acc < worstClass.accuracy)) worstClass = { cls, accuracy: acc };
   });
   let best: EvalRecord | null = null;
-  for (const e of rec.evals) if (best === null || e.testAccuracy > best.testAccuracy) best = e;
+  const evals = wholeTestEvals(rec.evals, testSize);
+  for (const e of evals) if (best === null || e.testAccuracy > best.testAccuracy) best = e;
   return {
-    final: rec.finalAccuracy ?? rec.evals.at(-1)?.testAccuracy ?? null,
+    final: rec.finalAccuracy ?? evals.at(-1)?.testAccuracy ?? null,
     best: rec.bestAccuracy ?? best?.testAccuracy ?? null,
     bestIter: best?.iter ?? null,
     perClass,
@@ -432,7 +442,7 @@ export function analyse(results: Results, options: AnalysisOptions = {}): Analys
   if (!(settleTolerance > 0)) {
     throw new RangeError(`analyse: options.settleTolerance: expected > 0, got ${settleTolerance}`);
   }
-  const accuracy = perModel(results, modelAccuracy);
+  const accuracy = perModel(results, (rec) => modelAccuracy(rec, results.config.subset.test));
   const efficiency = perModel(results, modelEfficiency);
   return {
     options: { thresholds, smoothingWindow, settleTolerance },

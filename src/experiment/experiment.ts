@@ -5,10 +5,18 @@ import type { ExperimentConfig } from './config.js';
 import { macsPerSample, recordSample, spikeActivity } from './metrics.js';
 import { createCnnModel, createSnnModel, type ComparisonModel } from './models.js';
 import { SnnRunner } from '../train/snn-runner.js';
-import { RESULTS_SCHEMA_VERSION, type Environment, type ModelKind, type ModelRecord, type Results } from './results.js';
+import {
+  RESULTS_SCHEMA_VERSION,
+  wholeTestEvals,
+  type Environment,
+  type ModelKind,
+  type ModelRecord,
+  type Results,
+} from './results.js';
 import { freshProgress, trainModel, type Progress, type RunEvent } from './runner.js';
 import { noGrad } from '../tensor/autograd.js';
 import { gather0 } from '../tensor/ops/shape.js';
+import { Rng } from '../tensor/random.js';
 
 /** What a run can be resumed from: per model, its progress and a checkpoint of weights and optimizer state. */
 export interface RunState {
@@ -63,6 +71,7 @@ export async function runComparison(o: ComparisonOptions): Promise<ComparisonOut
     batchSize: config.batchSize,
     ...(config.testLimit ? { limit: config.testLimit } : {}),
   });
+  const probe = periodicEvaluationData(o.data, test, config);
   const records: Partial<Record<ModelKind, ModelRecord>> = {};
   let outcome: ComparisonOutcome['status'] = 'complete';
   let message: string | undefined;
@@ -83,6 +92,7 @@ export async function runComparison(o: ComparisonOptions): Promise<ComparisonOut
         config,
         train,
         test,
+        probe,
         progress: entry.progress,
         now: o.now,
         ...(o.onEvent ? { onEvent: o.onEvent } : {}),
@@ -121,6 +131,17 @@ export async function runComparison(o: ComparisonOptions): Promise<ComparisonOut
   return { results, state, status: outcome, ...(message ? { message } : {}) };
 }
 
+/**
+ * The periodic evaluations' data: `config.evalSamples` test samples drawn once with the run's seed (sorted, so they
+ * are read in dataset order), or the whole test set when that is not smaller.
+ */
+function periodicEvaluationData(data: SplitDatasets, test: DataLoader, config: ExperimentConfig): DataLoader {
+  const n = config.evalSamples;
+  if (n === null || n >= test.numExamples) return test;
+  const chosen = new Rng(config.seed).permutation(test.numExamples).slice(0, n).sort();
+  return new DataLoader(data.test, { batchSize: config.batchSize, indices: chosen });
+}
+
 /** Summarises a model's progress into the results record, with the SNN's activity measured on test data. */
 function modelRecord(
   model: ComparisonModel,
@@ -131,7 +152,7 @@ function modelRecord(
   test: DataLoader,
   facts: { itersPerEpoch: number; peakMemoryBytes: number | null },
 ): ModelRecord {
-  const accuracies = p.evals.map((e) => e.testAccuracy);
+  const accuracies = wholeTestEvals(p.evals, test.numExamples).map((e) => e.testAccuracy);
   const inputShape = [1, test.dataset.height, test.dataset.width];
   const record: ModelRecord = {
     kind: model.kind,

@@ -72,8 +72,19 @@ export const EvalRecordSchema = z.object({
   elapsedS: nonNeg,
   testAccuracy: fraction,
   testLoss: num,
+  /** Test samples evaluated (a periodic evaluation may use a subset; absent: the whole test set). */
+  samples: positiveInt.optional(),
 });
 export type EvalRecord = z.infer<typeof EvalRecordSchema>;
+
+/**
+ * The evaluations on the whole test set of `testSize` samples (periodic ones may use a subset), or all of them when
+ * none is (a run stopped before its first epoch end): what final and best accuracy are taken from.
+ */
+export function wholeTestEvals(evals: readonly EvalRecord[], testSize: number): readonly EvalRecord[] {
+  const whole = evals.filter((e) => e.samples === undefined || e.samples === testSize);
+  return whole.length > 0 ? whole : evals;
+}
 
 export const EpochRecordSchema = z.object({
   epoch: positiveInt,

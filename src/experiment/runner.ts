@@ -55,6 +55,8 @@ export interface TrainModelOptions {
   config: ExperimentConfig;
   train: DataLoader;
   test: DataLoader;
+  /** Test data of the periodic evaluations (default: `test`); epoch ends always evaluate `test`. */
+  probe?: DataLoader;
   progress: Progress;
   now: () => number;
   onEvent?: (e: RunEvent) => void;
@@ -73,8 +75,8 @@ async function yieldToEventLoop(): Promise<void> {
 }
 
 /**
- * Trains one model for `config.epochs[kind]` epochs from `progress` (fresh or resumed), evaluating on the test set
- * every `evalEvery` iterations and at each epoch end. Deterministic: the batch order is a function of (seed, epoch),
+ * Trains one model for `config.epochs[kind]` epochs from `progress` (fresh or resumed), evaluating on `probe`
+ * before training and every `evalEvery` iterations, and on the whole test set at each epoch end. Deterministic: the batch order is a function of (seed, epoch),
  * so a resumed run replays the same batches.
  */
 export async function trainModel(o: TrainModelOptions): Promise<TrainOutcome> {
@@ -82,7 +84,8 @@ export async function trainModel(o: TrainModelOptions): Promise<TrainOutcome> {
   const epochs = config.epochs[model.kind];
   const itersPerEpoch = train.numBatches;
   o.onEvent?.({ type: 'model-start', kind: model.kind, epochs, itersPerEpoch, startIter: p.iter });
-  if (p.iter === 0 && p.evals.length === 0) recordEval(o, 0, 0);
+  const probe = o.probe ?? o.test;
+  if (p.iter === 0 && p.evals.length === 0) recordEval(o, probe, 0, 0);
   let lastYield = o.now();
   while (p.epoch <= epochs) {
     let batchIndex = 0;
@@ -110,14 +113,14 @@ export async function trainModel(o: TrainModelOptions): Promise<TrainOutcome> {
       p.iterations.push(record);
       o.onEvent?.({ type: 'iteration', kind: model.kind, record, itersPerEpoch, totalIters: epochs * itersPerEpoch });
       const epochEnd = p.batchInEpoch === itersPerEpoch;
-      if (p.iter % config.evalEvery === 0 && !epochEnd) recordEval(o, p.iter, p.epoch);
+      if (p.iter % config.evalEvery === 0 && !epochEnd) recordEval(o, probe, p.iter, p.epoch);
       if (o.checkpointEvery && p.iter % o.checkpointEvery === 0) await o.onCheckpoint?.(p);
       if (o.now() - lastYield > 100) {
         await yieldToEventLoop();
         lastYield = o.now();
       }
     }
-    const ev = recordEval(o, p.iter, p.epoch);
+    const ev = recordEval(o, o.test, p.iter, p.epoch);
     const record: EpochRecord = {
       epoch: p.epoch,
       trainTimeS: p.epochTrainS,
@@ -137,14 +140,21 @@ export async function trainModel(o: TrainModelOptions): Promise<TrainOutcome> {
   return { status: 'complete' };
 }
 
-/** Evaluates on the whole test loader, records it and keeps the confusion matrix of the latest evaluation. */
-function recordEval(o: TrainModelOptions, iter: number, epoch: number): EvalRecord {
+/** Evaluates on every batch of `data`, records it and keeps the confusion matrix of the latest evaluation. */
+function recordEval(o: TrainModelOptions, data: DataLoader, iter: number, epoch: number): EvalRecord {
   const t0 = o.now();
-  const { accuracy, loss, confusion } = evaluateModel(o.model, o.test);
+  const { accuracy, loss, confusion } = evaluateModel(o.model, data);
   const evalS = (o.now() - t0) / 1000;
   o.progress.epochEvalS += evalS;
   o.progress.confusion = confusion;
-  const record: EvalRecord = { iter, epoch, elapsedS: o.progress.elapsedS, testAccuracy: accuracy, testLoss: loss };
+  const record: EvalRecord = {
+    iter,
+    epoch,
+    elapsedS: o.progress.elapsedS,
+    testAccuracy: accuracy,
+    testLoss: loss,
+    samples: data.numExamples,
+  };
   o.progress.evals.push(record);
   o.onEvent?.({ type: 'eval', kind: o.model.kind, record });
   return record;

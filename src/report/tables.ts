@@ -104,7 +104,8 @@ export function timeToAccuracyTable(a: Analysis): Table {
     title: '2. Time to accuracy',
     caption:
       'The first test evaluation at or above each accuracy: iterations, epochs (iterations / iterations per epoch) ' +
-      'and training wall time. A dash means the model never reached that accuracy in this run, so no ratio exists.',
+      'and training wall time. Periodic evaluations use the evalSamples subset of the test set (see Configuration), ' +
+      'epoch ends the whole test set. A dash means the model never reached that accuracy in this run, so no ratio exists.',
     header: [
       'Accuracy',
       'SNN iter',

@@ -264,7 +264,7 @@ describe('4. accuracy', () => {
         1,
       ),
     });
-    const m = modelAccuracy(rec);
+    const m = modelAccuracy(rec, 10000);
     expect(m.perClass.slice(0, 3)).toEqual([0.9, 0.91, 0.92]);
     expect(m.perClass[9]).toBeNull();
     expect(m.support[0]).toBe(100);
