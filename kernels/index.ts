@@ -6,7 +6,7 @@ export { conv2dForward, conv2dBackwardInput, conv2dBackwardWeight, conv2dWorkspa
 export { maxPool2dForward, maxPool2dBackward, avgPool2dForward, avgPool2dBackward } from './pool';
 export { poolConvBackwardInput, poolConvBackwardInputWorkspace } from './pool-conv';
 export { logSoftmax } from './softmax';
-export { lifForward, lifBackward } from './lif';
+export { lifForward, lifBackward, lifWorkspace } from './lif';
 export { adamStep } from './adam';
 export { spikeGemm, spikeGemmWeightGrad, spikeGemmWorkspace, countNonzero } from './sparse-gemm';
 export { fmaPeak } from './peak';

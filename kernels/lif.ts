@@ -8,7 +8,7 @@
 //   dx_t = dm_t,  dMem0 = dm_0*decay_0
 // Static input (the same x_t = x at every step, x is [N]): forward reads x once per neuron, and backward writes the
 // input's gradient sum_t dx_t ([N]) instead of dx [T, N]. mem = 0 in forward: membranes not recorded (inference).
-// Neurons are split across threads in groups of 4 (one f32x4 lane each); time runs inside the kernel.
+// Neurons are split across threads in groups of 16 and walked in blocks (see lifForward); f32x4 lanes are neurons.
 import { at } from './gemm';
 import { shareStart } from './simd';
 
@@ -36,62 +36,50 @@ function stepS(prev: f32, xt: f32, beta: f32, thr: f32, reset: i32): f32 {
   return beta * prev + xt;
 }
 
-/** `xStep`: n for an input [T, N], 0 for a static input [N]. */
+/** Neurons per block: the state of a block stays in L1 while time runs over it (rows of 4 KB per array). */
+const BLOCK: i32 = 1024;
+
+/** Scratch bytes per thread: the membrane state (forward), or carry and sum (backward), of one block. */
+export function lifWorkspace(): i32 {
+  return BLOCK * 2 * 4;
+}
+
+/**
+ * `xStep`: n for an input [T, N], 0 for a static input [N]. Each thread walks its neurons in blocks; for each step
+ * it streams one contiguous row of every array (a [T, N] array read neuron by neuron down the time axis would jump
+ * N*4 bytes per access, and for N a multiple of 1024 all those lines fall in the same cache set).
+ */
 export function lifForward(
-  tid: i32, nth: i32, _wsBase: usize, _wsStride: usize, steps: i32, n: i32, beta: f32, thr: f32, reset: i32,
+  tid: i32, nth: i32, wsBase: usize, wsStride: usize, steps: i32, n: i32, beta: f32, thr: f32, reset: i32,
   x: usize, xStep: i32, mem0: usize, spk: usize, mem: usize,
 ): void {
   const n0 = shareStart(n, 16, tid, nth);
   const n1 = shareStart(n, 16, tid + 1, nth);
+  const state = wsBase + <usize>tid * wsStride;
   const vb = f32x4.splat(beta);
   const vt = f32x4.splat(thr);
   const one = f32x4.splat(1);
-  let i = n0;
-  // 16 neurons (one cache line of each array) per pass over time.
-  for (; i + 16 <= n1; i += 16) {
-    let p0 = v128.load(at(mem0, i));
-    let p1 = v128.load(at(mem0, i), 16);
-    let p2 = v128.load(at(mem0, i), 32);
-    let p3 = v128.load(at(mem0, i), 48);
+  for (let b0 = n0; b0 < n1; b0 += BLOCK) {
+    const len = min(BLOCK, n1 - b0);
+    const len4 = len & ~3;
+    memory.copy(state, at(mem0, b0), <usize>len << 2);
     for (let t = 0; t < steps; t++) {
-      const o = t * n + i;
-      const xp = at(x, t * xStep + i);
-      const sp = at(spk, o);
-      p0 = stepV(p0, v128.load(xp), vb, vt, reset);
-      p1 = stepV(p1, v128.load(xp, 16), vb, vt, reset);
-      p2 = stepV(p2, v128.load(xp, 32), vb, vt, reset);
-      p3 = stepV(p3, v128.load(xp, 48), vb, vt, reset);
-      if (mem != 0) {
-        const mp = at(mem, o);
-        v128.store(mp, p0);
-        v128.store(mp, p1, 16);
-        v128.store(mp, p2, 32);
-        v128.store(mp, p3, 48);
+      const xr = at(x, t * xStep + b0);
+      const sr = at(spk, t * n + b0);
+      const mr = mem != 0 ? at(mem, t * n + b0) : 0;
+      let j = 0;
+      for (; j < len4; j += 4) {
+        const m = stepV(v128.load(at(state, j)), v128.load(at(xr, j)), vb, vt, reset);
+        v128.store(at(state, j), m);
+        if (mem != 0) v128.store(at(mr, j), m);
+        v128.store(at(sr, j), v128.and(f32x4.gt(m, vt), one));
       }
-      v128.store(sp, v128.and(f32x4.gt(p0, vt), one));
-      v128.store(sp, v128.and(f32x4.gt(p1, vt), one), 16);
-      v128.store(sp, v128.and(f32x4.gt(p2, vt), one), 32);
-      v128.store(sp, v128.and(f32x4.gt(p3, vt), one), 48);
-    }
-  }
-  for (; i + 4 <= n1; i += 4) {
-    let prev = v128.load(at(mem0, i));
-    for (let t = 0; t < steps; t++) {
-      const o = t * n + i;
-      const m = stepV(prev, v128.load(at(x, t * xStep + i)), vb, vt, reset);
-      if (mem != 0) v128.store(at(mem, o), m);
-      v128.store(at(spk, o), v128.and(f32x4.gt(m, vt), one));
-      prev = m;
-    }
-  }
-  for (; i < n1; i++) {
-    let prev = load<f32>(at(mem0, i));
-    for (let t = 0; t < steps; t++) {
-      const o = t * n + i;
-      const m = stepS(prev, load<f32>(at(x, t * xStep + i)), beta, thr, reset);
-      if (mem != 0) store<f32>(at(mem, o), m);
-      store<f32>(at(spk, o), m > thr ? 1 : 0);
-      prev = m;
+      for (; j < len; j++) {
+        const m = stepS(load<f32>(at(state, j)), load<f32>(at(xr, j)), beta, thr, reset);
+        store<f32>(at(state, j), m);
+        if (mem != 0) store<f32>(at(mr, j), m);
+        store<f32>(at(sr, j), m > thr ? 1 : 0);
+      }
     }
   }
 }
@@ -122,55 +110,59 @@ function surrogateS(u: f32, kind: i32, a: f32, b: f32): f32 {
 
 /**
  * `sgA`, `sgB`: slope and unused (fastSigmoid), or pi/2*alpha and alpha/2 (atan). `dMem` = 0 means none.
- * `staticInput`: dx is [N] = sum over t of dx_t.
+ * `staticInput`: dx is [N] = sum over t of dx_t. Blocked like the forward, time running backwards.
  */
 export function lifBackward(
-  tid: i32, nth: i32, _wsBase: usize, _wsStride: usize, steps: i32, n: i32, beta: f32, thr: f32, reset: i32,
+  tid: i32, nth: i32, wsBase: usize, wsStride: usize, steps: i32, n: i32, beta: f32, thr: f32, reset: i32,
   sgKind: i32, sgA: f32, sgB: f32, mem: usize, mem0: usize, dSpk: usize, dMem: usize, dx: usize, dMem0: usize,
   staticInput: bool,
 ): void {
-  const n0 = shareStart(n, 4, tid, nth);
-  const n1 = shareStart(n, 4, tid + 1, nth);
+  const n0 = shareStart(n, 16, tid, nth);
+  const n1 = shareStart(n, 16, tid + 1, nth);
+  const carry = wsBase + <usize>tid * wsStride;
+  const sum = at(carry, BLOCK);
   const vb = f32x4.splat(beta);
   const vt = f32x4.splat(thr);
   const va = f32x4.splat(sgA);
   const vsb = f32x4.splat(sgB);
   const one = f32x4.splat(1);
   const zero = reset == RESET_ZERO;
-  let i = n0;
-  for (; i + 4 <= n1; i += 4) {
-    let carry = f32x4.splat(0);
-    let sum = f32x4.splat(0);
+  for (let b0 = n0; b0 < n1; b0 += BLOCK) {
+    const len = min(BLOCK, n1 - b0);
+    const len4 = len & ~3;
+    memory.fill(carry, 0, <usize>len << 2);
+    if (staticInput) memory.fill(sum, 0, <usize>len << 2);
     for (let t = steps - 1; t >= 0; t--) {
-      const o = t * n + i;
-      const m = v128.load(at(mem, o));
-      const g = surrogateV(f32x4.sub(m, vt), sgKind, va, vsb, one);
-      let dm = f32x4.mul(v128.load(at(dSpk, o)), g);
-      if (dMem != 0) dm = f32x4.add(dm, v128.load(at(dMem, o)));
-      dm = f32x4.add(dm, carry);
-      if (staticInput) sum = f32x4.add(sum, dm);
-      else v128.store(at(dx, o), dm);
-      const prev = t > 0 ? v128.load(at(mem, o - n)) : v128.load(at(mem0, i));
-      carry = zero ? f32x4.mul(dm, v128.andnot(vb, f32x4.gt(prev, vt))) : f32x4.mul(dm, vb);
+      const o = t * n + b0;
+      const mr = at(mem, o);
+      const dsr = at(dSpk, o);
+      const dmr = dMem != 0 ? at(dMem, o) : 0;
+      const dxr = at(dx, o);
+      // r_t reads the previous membrane (zero reset only)
+      const pr = t > 0 ? at(mem, o - n) : at(mem0, b0);
+      let j = 0;
+      for (; j < len4; j += 4) {
+        const g = surrogateV(f32x4.sub(v128.load(at(mr, j)), vt), sgKind, va, vsb, one);
+        let dm = f32x4.mul(v128.load(at(dsr, j)), g);
+        if (dMem != 0) dm = f32x4.add(dm, v128.load(at(dmr, j)));
+        dm = f32x4.add(dm, v128.load(at(carry, j)));
+        if (staticInput) v128.store(at(sum, j), f32x4.add(v128.load(at(sum, j)), dm));
+        else v128.store(at(dxr, j), dm);
+        v128.store(
+          at(carry, j),
+          zero ? f32x4.mul(dm, v128.andnot(vb, f32x4.gt(v128.load(at(pr, j)), vt))) : f32x4.mul(dm, vb),
+        );
+      }
+      for (; j < len; j++) {
+        let dm = load<f32>(at(dsr, j)) * surrogateS(load<f32>(at(mr, j)) - thr, sgKind, sgA, sgB);
+        if (dMem != 0) dm += load<f32>(at(dmr, j));
+        dm += load<f32>(at(carry, j));
+        if (staticInput) store<f32>(at(sum, j), load<f32>(at(sum, j)) + dm);
+        else store<f32>(at(dxr, j), dm);
+        store<f32>(at(carry, j), zero && load<f32>(at(pr, j)) > thr ? <f32>0 : dm * beta);
+      }
     }
-    if (staticInput) v128.store(at(dx, i), sum);
-    v128.store(at(dMem0, i), carry);
-  }
-  for (; i < n1; i++) {
-    let carry: f32 = 0;
-    let sum: f32 = 0;
-    for (let t = steps - 1; t >= 0; t--) {
-      const o = t * n + i;
-      const m = load<f32>(at(mem, o));
-      let dm = load<f32>(at(dSpk, o)) * surrogateS(m - thr, sgKind, sgA, sgB);
-      if (dMem != 0) dm += load<f32>(at(dMem, o));
-      dm += carry;
-      if (staticInput) sum += dm;
-      else store<f32>(at(dx, o), dm);
-      const prev = t > 0 ? load<f32>(at(mem, o - n)) : load<f32>(at(mem0, i));
-      carry = zero && prev > thr ? <f32>0 : dm * beta;
-    }
-    if (staticInput) store<f32>(at(dx, i), sum);
-    store<f32>(at(dMem0, i), carry);
+    memory.copy(at(dMem0, b0), carry, <usize>len << 2);
+    if (staticInput) memory.copy(at(dx, b0), sum, <usize>len << 2);
   }
 }

@@ -432,6 +432,7 @@ describe.each(['1 thread', '2 threads', 'simd128, 3 threads'])('wasm kernels vs 
             [1, 1],
             [6, 37],
             [25, 64],
+            [3, 2501], // several blocks of neurons per thread, and a ragged last block
           ] as [number, number][]) {
             const p: LifArgs = { steps, neurons, beta: 0.9, threshold: 0.5, reset, surrogate };
             const tn = steps * neurons;

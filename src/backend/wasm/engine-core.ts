@@ -36,6 +36,7 @@ export interface KernelExports {
   conv2dWorkspace(inC: number, outC: number, kH: number, kW: number, outH: number, outW: number): number;
   poolConvBackwardInputWorkspace(inC: number, inH: number, inW: number, outC: number, kH: number, kW: number): number;
   spikeGemmWorkspace(k: number): number;
+  lifWorkspace(): number;
   spikeConv2dWorkspace(
     inC: number,
     inW: number,

@@ -226,7 +226,8 @@ export class WasmEngine extends EngineCore {
   /** Fused LIF forward over T steps: x `[T,N]` (`[N]` static), mem0 `[N]` -> spk, mem `[T,N]` (mem 0: not recorded). */
   lifForwardPtr(p: LifArgs, x: Ptr, mem0: Ptr, spk: Ptr, mem: Ptr): void {
     const head = this.lifCommon('lifForwardPtr', p);
-    const nth = this.pick(p.steps * p.neurons, GRAIN_ELEMENTS, Math.ceil(p.neurons / 4));
+    const nth = this.pick(p.steps * p.neurons, GRAIN_ELEMENTS, Math.ceil(p.neurons / 16));
+    this.ensureWorkspace(this.exports.lifWorkspace());
     this.exec('lifForward', nth, [...head, x, p.staticInput ? 0 : p.neurons, mem0, spk, mem]);
   }
 
@@ -242,7 +243,8 @@ export class WasmEngine extends EngineCore {
         `WasmEngine.lifBackwardPtr (src/backend/wasm/engine.ts): surrogate.kind must be 'fastSigmoid' or 'atan', got ${JSON.stringify(s)}`,
       );
     }
-    const nth = this.pick(p.steps * p.neurons, GRAIN_ELEMENTS, Math.ceil(p.neurons / 4));
+    const nth = this.pick(p.steps * p.neurons, GRAIN_ELEMENTS, Math.ceil(p.neurons / 16));
+    this.ensureWorkspace(this.exports.lifWorkspace());
     this.exec('lifBackward', nth, [...head, ...sg, mem, mem0, dSpk, dMem, dx, dMem0, p.staticInput ? 1 : 0]);
   }
 
