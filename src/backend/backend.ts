@@ -21,28 +21,6 @@ export interface GemmArgs {
   alpha?: number;
 }
 
-/** `c = (accumulate ? c : 0) + s @ w`: s `[m,k]` holds 0/1 spikes, w `[k,n]`, c `[m,n]`. */
-export interface SpikeGemmArgs {
-  m: number;
-  n: number;
-  k: number;
-  s: Float32Array;
-  w: Float32Array;
-  c: Float32Array;
-  accumulate: boolean;
-}
-
-/** `dw = (accumulate ? dw : 0) + s^T @ g` (the weight gradient of `s @ w`): s `[m,k]` spikes, g `[m,n]`, dw `[k,n]`. */
-export interface SpikeWeightGradArgs {
-  m: number;
-  n: number;
-  k: number;
-  s: Float32Array;
-  g: Float32Array;
-  dw: Float32Array;
-  accumulate: boolean;
-}
-
 /** Geometry of a 2-D convolution on NCHW input `[batch,inC,inH,inW]`, weight `[outC,inC,kH,kW]`, output `[batch,outC,outH,outW]`. */
 export interface Conv2dGeometry {
   batch: number;
@@ -128,10 +106,6 @@ export interface Backend {
   /** Zero-copy buffers, where the backend has its own memory (absent: plain typed arrays are as good). */
   readonly buffers?: BufferProvider;
   gemm(args: GemmArgs): void;
-  /** A gemm whose left operand holds 0/1 spikes: a backend may add only the rows of w at active spikes. */
-  spikeGemm(args: SpikeGemmArgs): void;
-  /** The weight gradient of `spikeGemm` (sparse over the active spikes where that is faster). */
-  spikeGemmWeightGrad(args: SpikeWeightGradArgs): void;
   /** `out = conv(x, w) + bias`. */
   conv2dForward(
     g: Conv2dGeometry,

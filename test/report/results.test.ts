@@ -3,7 +3,7 @@ import { ResultsValidationError, formatPath, validateResults, type Results } fro
 import { syntheticResults } from './fixture.js';
 
 /** A JSON copy (what a reader of results.json gets), mutable for the rejection tests. */
-
+ 
 function json(r: Results = syntheticResults()): any {
   return JSON.parse(JSON.stringify(r));
 }

@@ -91,14 +91,7 @@ describe.skipIf(!HAVE_CHROMIUM)('web app (chromium)', () => {
     });
     browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: [
-        '--no-sandbox',
-        '--disable-background-networking',
-        '--disable-gpu',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-      ],
+      args: ['--no-sandbox', '--disable-background-networking', '--disable-gpu', '--disable-component-update', '--disable-sync', '--no-first-run'],
     });
     page = await browser.newPage({ acceptDownloads: true, viewport: { width: 1400, height: 1000 } });
     page.on('console', (m) => {
@@ -126,30 +119,15 @@ describe.skipIf(!HAVE_CHROMIUM)('web app (chromium)', () => {
 
   it('trains the SNN and the CNN a few iterations and draws the report charts', async () => {
     await setFields(page, {
-      models: 'both',
-      numSteps: '4',
-      batchSize: '16',
-      trainLimit: '64',
-      testLimit: '32',
-      epochsSnn: '1',
-      epochsCnn: '1',
-      evalEvery: '2',
-      threads: '1',
+      models: 'both', numSteps: '4', batchSize: '16', trainLimit: '64', testLimit: '32',
+      epochsSnn: '1', epochsCnn: '1', evalEvery: '2', threads: '1',
     });
     await page.locator('#start').click();
     await page.waitForSelector('#status[data-state=complete]', { timeout: 45_000 });
     await page.waitForSelector('#report[data-drawn=complete]', { timeout: 15_000 });
     const charts = page.locator('figure.chart[data-rendered=true]');
     const ids = await charts.evaluateAll((els) => els.map((e) => (e as HTMLElement).dataset.chart));
-    for (const id of [
-      'loss',
-      'accuracy-iterations',
-      'accuracy-time',
-      'iteration-time',
-      'confusion-snn',
-      'confusion-cnn',
-    ])
-      expect(ids).toContain(id);
+    for (const id of ['loss', 'accuracy-iterations', 'accuracy-time', 'iteration-time', 'confusion-snn', 'confusion-cnn']) expect(ids).toContain(id);
     for (const id of ['loss', 'accuracy-iterations', 'iteration-time']) {
       expect(await inkShare(page, page.locator(`figure.chart[data-chart=${id}] canvas`))).toBeGreaterThan(0.01);
     }
@@ -173,12 +151,7 @@ describe.skipIf(!HAVE_CHROMIUM)('web app (chromium)', () => {
     const box = (await page.getByTestId('pad').boundingBox())!;
     await page.mouse.move(box.x + 90, box.y + 60);
     await page.mouse.down();
-    for (const [x, y] of [
-      [190, 60],
-      [150, 140],
-      [120, 230],
-    ] as const)
-      await page.mouse.move(box.x + x, box.y + y, { steps: 8 });
+    for (const [x, y] of [[190, 60], [150, 140], [120, 230]] as const) await page.mouse.move(box.x + x, box.y + y, { steps: 8 });
     await page.mouse.up();
     const snn = page.getByTestId('snn-prediction');
     const cnn = page.getByTestId('cnn-prediction');
@@ -207,33 +180,21 @@ describe.skipIf(!HAVE_CHROMIUM)('web app (chromium)', () => {
     expect(consoleErrors).toEqual([]);
   });
 
-  it.runIf(BENCH)(
-    'measures the SNN iteration time (T=50, B=128): 1 thread and all threads',
-    async () => {
-      const cores = await page.evaluate(() => navigator.hardwareConcurrency);
-      for (const threads of [1, cores]) {
-        await setFields(page, {
-          models: 'snn',
-          numSteps: '50',
-          batchSize: '128',
-          trainLimit: '640',
-          testLimit: '128',
-          epochsSnn: '1',
-          evalEvery: '1000',
-          threads: String(threads),
-        });
-        await page.locator('#start').click();
-        await page.waitForSelector('#status[data-state=complete]', { timeout: 600_000 });
-        const r = experiment.validateResults(await exportResults(page));
-        const times = r.models.snn!.iterations.map((it) => it.timeS * 1000);
-        const steady = times.slice(1);
-        const mean = steady.reduce((a, b) => a + b, 0) / steady.length;
-        console.log(
-          `SNN T=50 B=128 in chromium: backend ${r.environment.backend}, ${r.environment.threads} thread(s): ` +
-            `first ${times[0]!.toFixed(0)} ms, then mean ${mean.toFixed(0)} ms over ${steady.length} iterations`,
-        );
-      }
-    },
-    1_200_000,
-  );
+  it.runIf(BENCH)('measures the SNN iteration time (T=50, B=128): 1 thread and all threads', async () => {
+    const cores = await page.evaluate(() => navigator.hardwareConcurrency);
+    for (const threads of [1, cores]) {
+      await setFields(page, {
+        models: 'snn', numSteps: '50', batchSize: '128', trainLimit: '640', testLimit: '128',
+        epochsSnn: '1', evalEvery: '1000', threads: String(threads),
+      });
+      await page.locator('#start').click();
+      await page.waitForSelector('#status[data-state=complete]', { timeout: 600_000 });
+      const r = experiment.validateResults(await exportResults(page));
+      const times = r.models.snn!.iterations.map((it) => it.timeS * 1000);
+      const steady = times.slice(1);
+      const mean = steady.reduce((a, b) => a + b, 0) / steady.length;
+      console.log(`SNN T=50 B=128 in chromium: backend ${r.environment.backend}, ${r.environment.threads} thread(s): ` +
+        `first ${times[0]!.toFixed(0)} ms, then mean ${mean.toFixed(0)} ms over ${steady.length} iterations`);
+    }
+  }, 1_200_000);
 });

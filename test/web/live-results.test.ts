@@ -8,39 +8,16 @@ function randomSplit(count: number, seed: number): data.ImageDataset {
   const next = (): number => (s = (s * 1103515245 + 12345) >>> 0) >>> 24;
   const images = Uint8Array.from({ length: count * 784 }, () => next());
   const labels = Uint8Array.from({ length: count }, (_, i) => i % 10);
-  return {
-    images,
-    labels,
-    count,
-    height: 28,
-    width: 28,
-    numClasses: 10,
-    names: ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'],
-  };
+  return { images, labels, count, height: 28, width: 28, numClasses: 10, names: ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'] };
 }
 
 describe('LiveRun (web/src/live-results.ts): results assembled from RunEvents', () => {
   it('matches what runComparison returns, and its snapshots validate while the run is in progress', async () => {
     const config = experiment.parseConfig({
-      numSteps: 2,
-      batchSize: 8,
-      trainLimit: 16,
-      testLimit: 8,
-      epochs: { snn: 1, cnn: 1 },
-      evalEvery: 1,
-      backend: 'reference',
-      threads: 1,
+      numSteps: 2, batchSize: 8, trainLimit: 16, testLimit: 8, epochs: { snn: 1, cnn: 1 }, evalEvery: 1, backend: 'reference', threads: 1,
     });
     const backend = { name: 'reference', threads: 1, simd: null, reason: 'test' };
-    const environment = {
-      backend: 'reference',
-      threads: 1,
-      cpu: 'test',
-      cores: 1,
-      userAgent: 'vitest',
-      platform: 'test',
-      spiketsVersion: '0',
-    };
+    const environment = { backend: 'reference', threads: 1, cpu: 'test', cores: 1, userAgent: 'vitest', platform: 'test', spiketsVersion: '0' };
     const live = new LiveRun(config, backend, { train: 16, test: 8 }, environment);
     const snapshots: unknown[] = [];
     const outcome = await experiment.runComparison({

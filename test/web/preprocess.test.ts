@@ -27,11 +27,7 @@ describe('drawing -> MNIST-like 28x28 input (web/src/preprocess.ts)', () => {
   });
 
   it('puts the centre of mass at the centre of the frame, wherever the digit was drawn', () => {
-    for (const img of [
-      rect(280, 280, 0, 0, 100, 150),
-      rect(280, 280, 200, 150, 280, 280),
-      rect(100, 60, 70, 5, 90, 55),
-    ]) {
+    for (const img of [rect(280, 280, 0, 0, 100, 150), rect(280, 280, 200, 150, 280, 280), rect(100, 60, 70, 5, 90, 55)]) {
       const out = toMnist(img)!;
       const com = centreOfMass(out, 28, 28)!;
       expect(Math.abs(com.x - 14)).toBeLessThanOrEqual(0.5);
@@ -50,9 +46,6 @@ describe('drawing -> MNIST-like 28x28 input (web/src/preprocess.ts)', () => {
     const src = rect(280, 280, 37, 41, 203, 170);
     const small = resampleArea(src, 0, 0, 280, 280, 20, 20);
     const mass = small.reduce((a, b) => a + b, 0) * (280 / 20) ** 2;
-    expect(mass).toBeCloseTo(
-      src.ink.reduce((a, b) => a + b, 0),
-      0,
-    );
+    expect(mass).toBeCloseTo(src.ink.reduce((a, b) => a + b, 0), 0);
   });
 });

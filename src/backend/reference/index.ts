@@ -16,14 +16,10 @@ export { surrogateGrad } from './lif.js';
 export const referenceBackend: Backend = {
   name: 'reference',
   gemm,
-  // the specification of the spike variants is the dense kernel itself
-  spikeGemm: ({ m, n, k, s, w, c, accumulate }) =>
-    gemm({ transA: false, transB: false, m, n, k, a: s, b: w, c, accumulate }),
-  spikeGemmWeightGrad: ({ m, n, k, s, g, dw, accumulate }) =>
-    gemm({ transA: true, transB: false, m: k, n, k: m, a: s, b: g, c: dw, accumulate }),
   conv2dForward,
   conv2dBackwardInput,
   conv2dBackwardWeight,
+  // the specification of the spike variants is the dense kernel itself
   spikeConv2dForward: conv2dForward,
   spikeConv2dBackwardWeight: conv2dBackwardWeight,
   poolConv2dBackwardInput(conv, pool, dPool, argmax, w, dx) {

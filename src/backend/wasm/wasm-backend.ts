@@ -6,8 +6,6 @@ import type {
   GemmArgs,
   LifArgs,
   Pool2dGeometry,
-  SpikeGemmArgs,
-  SpikeWeightGradArgs,
 } from '../backend.js';
 import { KernelArgumentError } from '../reference/check.js';
 import { type Ptr, WasmEngine, type WasmEngineOptions } from './engine.js';
@@ -129,34 +127,6 @@ class WasmBackendImpl implements WasmBackend {
       const c = args.accumulate ? this.put(args.c, m * n) : this.out(args.c, m * n);
       this.engine.gemmPtr({ ...args, a, b, c });
       this.get(c, args.c, m * n);
-    });
-  }
-
-  spikeGemm(args: SpikeGemmArgs): void {
-    const { m, n, k } = args;
-    need('spikeGemm', 's', args.s, m * k);
-    need('spikeGemm', 'w', args.w, k * n);
-    need('spikeGemm', 'c', args.c, m * n);
-    this.scoped(() => {
-      const s = this.put(args.s, m * k);
-      const w = this.put(args.w, k * n);
-      const c = args.accumulate ? this.put(args.c, m * n) : this.out(args.c, m * n);
-      this.engine.spikeGemmPtr({ m, n, k, s, w, c, accumulate: args.accumulate });
-      this.get(c, args.c, m * n);
-    });
-  }
-
-  spikeGemmWeightGrad(args: SpikeWeightGradArgs): void {
-    const { m, n, k } = args;
-    need('spikeGemmWeightGrad', 's', args.s, m * k);
-    need('spikeGemmWeightGrad', 'g', args.g, m * n);
-    need('spikeGemmWeightGrad', 'dw', args.dw, k * n);
-    this.scoped(() => {
-      const s = this.put(args.s, m * k);
-      const g = this.put(args.g, m * n);
-      const dw = args.accumulate ? this.put(args.dw, k * n) : this.out(args.dw, k * n);
-      this.engine.spikeGemmWeightGradPtr({ m, n, k, s, g, dw, accumulate: args.accumulate });
-      this.get(dw, args.dw, k * n);
     });
   }
 

@@ -237,8 +237,7 @@ export class FeedForwardPlan {
           const argmax = trace[i]!.argmax!.subarray(s0 * outSize, (s0 + n) * outSize);
           backend.maxPool2dForward(poolGeom(layer, shapes[i]!, n), h, dst, argmax);
         } else if (layer instanceof Linear) {
-          const spikes = segIndex > 0 && readsSegmentInput(seg, i);
-          linearForward(backend, layer, h, n, dst, spikes ? this.ws.f32(name(i, 'wT'), layer.weight.size) : null);
+          linearForward(backend, layer, h, n, dst);
         } else {
           dst.set(h);
         }
@@ -353,8 +352,7 @@ export class FeedForwardPlan {
               dIn,
             );
         } else {
-          const spikes = segIndex > 0 && first ? this.ws.f32(name(i, 'dwT'), layer.weight.size) : null;
-          linearBackward(backend, layer, layerInput!, g, n, grads, dIn, spikes);
+          linearBackward(backend, layer, layerInput!, g, n, grads, dIn);
         }
         if (!dIn) break;
         gAfter = g;
@@ -408,32 +406,22 @@ function poolGeom(layer: MaxPool2d, shape: readonly number[], batch: number): Po
   return pool2dGeometry([batch, ...shape], layer.kernelSize, layer.options);
 }
 
-/** `t[j, i] = a[i, j]` for `a` of `rows x cols`. */
-function transposeInto(a: Float32Array, rows: number, cols: number, t: Float32Array): void {
-  for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) t[j * rows + i] = a[i * cols + j]!;
-}
-
-/** `out = x @ W^T + b`; with `wT` (scratch for W^T) the input is 0/1 spikes and goes through `spikeGemm`. */
-function linearForward(
-  backend: Backend,
-  layer: Linear,
-  x: Float32Array,
-  m: number,
-  out: Float32Array,
-  wT: Float32Array | null,
-): void {
-  const [n, k] = [layer.outFeatures, layer.inFeatures];
-  const accumulate = layer.bias !== null;
+function linearForward(backend: Backend, layer: Linear, x: Float32Array, m: number, out: Float32Array): void {
+  const n = layer.outFeatures;
   if (layer.bias) for (let r = 0; r < m; r++) out.set(layer.bias.values, r * n);
-  if (wT) {
-    transposeInto(layer.weight.values, n, k, wT);
-    backend.spikeGemm({ m, n, k, s: x, w: wT, c: out, accumulate });
-  } else {
-    backend.gemm({ transA: false, transB: true, m, n, k, a: x, b: layer.weight.values, c: out, accumulate });
-  }
+  backend.gemm({
+    transA: false,
+    transB: true,
+    m,
+    n,
+    k: layer.inFeatures,
+    a: x,
+    b: layer.weight.values,
+    c: out,
+    accumulate: layer.bias !== null,
+  });
 }
 
-/** Gradients of `linearForward`; with `dwT` (scratch for dW^T) the input is 0/1 spikes. */
 function linearBackward(
   backend: Backend,
   layer: Linear,
@@ -442,16 +430,19 @@ function linearBackward(
   m: number,
   grads: Map<Parameter, Float32Array>,
   dx: Float32Array | null,
-  dwT: Float32Array | null,
 ): void {
   const [outF, inF] = [layer.outFeatures, layer.inFeatures];
-  const dw = grads.get(layer.weight)!;
-  if (dwT) {
-    backend.spikeGemmWeightGrad({ m, n: outF, k: inF, s: x, g, dw: dwT, accumulate: false });
-    for (let o = 0; o < outF; o++) for (let i = 0; i < inF; i++) dw[o * inF + i]! += dwT[i * outF + o]!;
-  } else {
-    backend.gemm({ transA: true, transB: false, m: outF, n: inF, k: m, a: g, b: x, c: dw, accumulate: true });
-  }
+  backend.gemm({
+    transA: true,
+    transB: false,
+    m: outF,
+    n: inF,
+    k: m,
+    a: g,
+    b: x,
+    c: grads.get(layer.weight)!,
+    accumulate: true,
+  });
   if (layer.bias) {
     const gb = grads.get(layer.bias)!;
     for (let r = 0; r < m; r++) for (let j = 0; j < outF; j++) gb[j]! += g[r * outF + j]!;
