@@ -10,7 +10,9 @@ export { lifForward, lifBackward, lifWorkspace } from './lif';
 export { adamStep } from './adam';
 export { spikeGemm, spikeGemmWeightGrad, spikeGemmWorkspace, countNonzero } from './sparse-gemm';
 export { fmaPeak } from './peak';
-export { spikeConv2dForward, spikeConv2dBackwardWeight, spikeConv2dWorkspace } from './sparse-conv';
+export { spikeConv2dBackwardWeight, spikeConv2dWorkspace } from './sparse-conv';
+export { spikeConv2dForward } from './sparse-conv-forward';
+export { spikeConv2dPoolForward, spikeConv2dPoolWorkspace } from './sparse-conv-pool';
 
 /** First byte after the module's static data; JS allocations must start above it. */
 export function heapBase(): usize {

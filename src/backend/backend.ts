@@ -136,6 +136,21 @@ export interface Backend {
     bias: Float32Array | null,
     out: Float32Array,
   ): void;
+  /**
+   * A spike conv and the max-pool that reads its output, in one call: bit for bit `spikeConv2dForward(conv, x, w,
+   * bias, convOut)` then `maxPool2dForward(pool, convOut, out, argmax)` (same argmax rule), where `pool` reads
+   * `[conv.batch, conv.outC, conv.outH, conv.outW]`. A backend need not write the conv output anywhere: for a 2x2
+   * pool it is 4x the pooled output, and re-reading it costs more than pooling.
+   */
+  spikeConv2dPoolForward(
+    conv: Conv2dGeometry,
+    pool: Pool2dGeometry,
+    x: Float32Array,
+    w: Float32Array,
+    bias: Float32Array | null,
+    out: Float32Array,
+    argmax: Int32Array,
+  ): void;
   /** `conv2dBackwardWeight` for an input of 0/1 spikes (sparse over the active inputs where that is faster). */
   spikeConv2dBackwardWeight(
     g: Conv2dGeometry,

@@ -295,6 +295,29 @@ describe('reference maxPool2d', () => {
   });
 });
 
+describe('reference spikeConv2dPoolForward', () => {
+  it('is conv2dForward then maxPool2dForward (argmax in the conv-output plane), and refuses a pool of another shape', () => {
+    const rng = new Rng(6);
+    const conv = makeConv2dGeometry({ batch: 2, inC: 3, inH: 9, inW: 8, outC: 4, kernelSize: 3, padding: 1 });
+    const pool = makePool2dGeometry({ batch: 2, channels: 4, inH: 9, inW: 8, kernelSize: 3, stride: 2, padding: 1 });
+    const x = Float32Array.from({ length: 2 * 3 * 72 }, () => (rng.uniform() < 0.2 ? 1 : 0));
+    const w = rand(rng, 4 * 3 * 9);
+    const bias = rand(rng, 4);
+    const convOut = new Float32Array(2 * 4 * 72);
+    ref.conv2dForward(conv, x, w, bias, convOut);
+    const pooled = 2 * 4 * pool.outH * pool.outW;
+    const [outWant, outGot] = [new Float32Array(pooled), new Float32Array(pooled).fill(7)];
+    const [argWant, argGot] = [new Int32Array(pooled), new Int32Array(pooled).fill(-7)];
+    ref.maxPool2dForward(pool, convOut, outWant, argWant);
+    ref.spikeConv2dPoolForward(conv, pool, x, w, bias, outGot, argGot);
+    expect(Array.from(outGot)).toEqual(Array.from(outWant));
+    expect(Array.from(argGot)).toEqual(Array.from(argWant));
+    const other = makePool2dGeometry({ batch: 2, channels: 4, inH: 8, inW: 8, kernelSize: 2 });
+    expect(() => ref.spikeConv2dPoolForward(conv, other, x, w, bias, outGot, argGot)).toThrow(KernelArgumentError);
+    expect(() => ref.spikeConv2dPoolForward(conv, other, x, w, bias, outGot, argGot)).toThrow(/pool must read/);
+  });
+});
+
 describe('reference avgPool2d', () => {
   it('forward counts the padding in the divisor; backward matches finite differences', () => {
     const rng = new Rng(4);

@@ -655,5 +655,174 @@ describe.each(['1 thread', '2 threads', 'simd128, 3 threads'])('wasm kernels vs 
         }
       });
     }
+
+    describe('spike conv fused with the max-pool that reads it', () => {
+      const pairs: [string, Conv2dGeometry, Pool2dGeometry][] = [
+        [
+          'seed conv2 (12->64, 12x12, k5) + 2x2 pool',
+          makeConv2dGeometry({ batch: 5, inC: 12, inH: 12, inW: 12, outC: 64, kernelSize: 5 }),
+          makePool2dGeometry({ batch: 5, channels: 64, inH: 8, inW: 8, kernelSize: 2 }),
+        ],
+        [
+          'odd sizes, outC 5, batch 1 + 2x2 pool dropping the last row and column',
+          makeConv2dGeometry({ batch: 1, inC: 3, inH: 9, inW: 7, outC: 5, kernelSize: 3 }),
+          makePool2dGeometry({ batch: 1, channels: 5, inH: 7, inW: 5, kernelSize: 2 }),
+        ],
+        [
+          'strided padded conv + padded overlapping 3x3 stride-2 pool',
+          makeConv2dGeometry({ batch: 2, inC: 3, inH: 9, inW: 8, outC: 6, kernelSize: 3, stride: [2, 1], padding: 1 }),
+          makePool2dGeometry({ batch: 2, channels: 6, inH: 5, inW: 8, kernelSize: 3, stride: 2, padding: 1 }),
+        ],
+        [
+          'rectangular kernel, stride [1,3], padding [2,0], outC 37 + 3x3 stride-2 pool',
+          makeConv2dGeometry({
+            batch: 3,
+            inC: 2,
+            inH: 9,
+            inW: 17,
+            outC: 37,
+            kernelSize: [3, 2],
+            padding: [2, 0],
+            stride: [1, 3],
+          }),
+          makePool2dGeometry({ batch: 3, channels: 37, inH: 11, inW: 6, kernelSize: 3, stride: 2 }),
+        ],
+        [
+          '1x1 kernel + [2,3] stride-[1,2] pool padded [1,1]',
+          makeConv2dGeometry({ batch: 2, inC: 5, inH: 4, inW: 7, outC: 3, kernelSize: 1 }),
+          makePool2dGeometry({ batch: 2, channels: 3, inH: 4, inW: 7, kernelSize: [2, 3], stride: [1, 2], padding: 1 }),
+        ],
+      ];
+      /** Multiples of 1/16 in [-1, 1]: every sum of them is exact in float32, whatever the order, and ties abound. */
+      const dyadic = (rng: Rng, n: number): Float32Array =>
+        Float32Array.from({ length: n }, () => Math.round(rng.uniformRange(-16, 16)) / 16);
+      const reference = (
+        conv: Conv2dGeometry,
+        pool: Pool2dGeometry,
+        x: Float32Array,
+        w: Float32Array,
+        b: Float32Array | null,
+      ) => {
+        const n = pool.batch * pool.channels * pool.outH * pool.outW;
+        const r = { out: new Float32Array(n), argmax: new Int32Array(n) };
+        ref.spikeConv2dPoolForward(conv, pool, x, w, b, r.out, r.argmax);
+        return r;
+      };
+
+      for (const [name, conv, pool] of pairs) {
+        it(`${name}: exactly the reference composition (dyadic weights), ties and NaN included`, () => {
+          const e = be().engine;
+          const rng = new Rng(35);
+          const xN = conv.batch * conv.inC * conv.inH * conv.inW;
+          const wN = conv.outC * conv.inC * conv.kH * conv.kW;
+          const n = pool.batch * pool.channels * pool.outH * pool.outW;
+          for (const density of [0, 0.05, 0.3, 1]) {
+            const x = spikes(rng, xN, density);
+            if (density === 0.3) x[xN >> 1] = NaN; // a NaN input makes NaN conv outputs, which win their windows
+            const weights: [Float32Array, Float32Array | null][] = [
+              [dyadic(rng, wN), dyadic(rng, conv.outC)],
+              [dyadic(rng, wN), null],
+              [new Float32Array(wN), null], // every conv output 0: each argmax is its window's first position
+              [new Float32Array(wN), dyadic(rng, conv.outC)],
+            ];
+            for (const [w, bias] of weights) {
+              const want = reference(conv, pool, x, w, bias);
+              inArena(e, (put) => {
+                const [out, argmax] = [e.temp(n), e.temp(n)];
+                e.f32(out, n).fill(7);
+                e.i32(argmax, n).fill(-7);
+                const path = e.spikeConv2dPoolForwardPtr(
+                  conv,
+                  pool,
+                  put(x),
+                  put(w),
+                  bias ? put(bias) : 0,
+                  out,
+                  argmax,
+                  'sparse',
+                );
+                expect(path).toBe('sparse');
+                expectEqual(e.f32(out, n), want.out);
+                expectEqual(e.i32(argmax, n), want.argmax);
+              });
+            }
+          }
+        });
+
+        it(`${name}: random weights, close to the reference and bit for bit the unfused wasm kernels`, () => {
+          const b = be();
+          const rng = new Rng(36);
+          const xN = conv.batch * conv.inC * conv.inH * conv.inW;
+          const wN = conv.outC * conv.inC * conv.kH * conv.kW;
+          const convN = conv.batch * conv.outC * conv.outH * conv.outW;
+          const n = pool.batch * pool.channels * pool.outH * pool.outW;
+          for (const density of [0.05, 0.3]) {
+            const x = spikes(rng, xN, density);
+            const w = rand(rng, wN);
+            const bias = rand(rng, conv.outC);
+            const want = reference(conv, pool, x, w, bias);
+            const got = { out: new Float32Array(n), argmax: new Int32Array(n) };
+            b.spikeConv2dPoolForward(conv, pool, x, w, bias, got.out, got.argmax);
+            expectClose(got.out, want.out, 1e-4, 1e-5);
+            // the argmax is the reference's wherever its window has no near-tie (float32 sums differ from float64)
+            const convRef = new Float32Array(convN);
+            ref.conv2dForward(conv, x, w, bias, convRef);
+            const plane = conv.outH * conv.outW;
+            for (let i = 0; i < n; i++) {
+              if (got.argmax[i] === want.argmax[i]) continue;
+              const base = Math.floor(i / (pool.outH * pool.outW)) * plane;
+              expect(Math.abs(convRef[base + got.argmax[i]!]! - want.out[i]!)).toBeLessThan(1e-4);
+            }
+            const unfused = { conv: new Float32Array(convN), out: new Float32Array(n), argmax: new Int32Array(n) };
+            b.spikeConv2dForward(conv, x, w, bias, unfused.conv);
+            b.maxPool2dForward(pool, unfused.conv, unfused.out, unfused.argmax);
+            expectEqual(got.out, unfused.out);
+            expectEqual(got.argmax, unfused.argmax);
+          }
+        });
+      }
+
+      it('auto goes sparse for sparse spikes and dense (in sub-batches) for dense ones, with the same result', () => {
+        const e = be().engine;
+        const rng = new Rng(37);
+        // 20 images of 16x32x32 conv output: the dense path's 2^18-float buffer holds 16 of them, so two sub-batches
+        const conv = makeConv2dGeometry({ batch: 20, inC: 2, inH: 34, inW: 34, outC: 16, kernelSize: 3 });
+        const pool = makePool2dGeometry({ batch: 20, channels: 16, inH: 32, inW: 32, kernelSize: 2 });
+        const xN = conv.batch * conv.inC * conv.inH * conv.inW;
+        const n = pool.batch * pool.channels * pool.outH * pool.outW;
+        const w = dyadic(rng, conv.outC * conv.inC * 9);
+        const bias = dyadic(rng, conv.outC);
+        for (const [density, path] of [
+          [0.05, 'sparse'],
+          [0.9, 'dense'],
+        ] as const) {
+          const x = spikes(rng, xN, density);
+          const want = reference(conv, pool, x, w, bias);
+          for (const mode of ['auto', path] as const) {
+            inArena(e, (put) => {
+              const [out, argmax] = [e.temp(n), e.temp(n)];
+              expect(e.spikeConv2dPoolForwardPtr(conv, pool, put(x), put(w), put(bias), out, argmax, mode)).toBe(path);
+              expectEqual(e.f32(out, n), want.out);
+              expectEqual(e.i32(argmax, n), want.argmax);
+            });
+          }
+        }
+      });
+
+      it('refuses a pool that does not read the conv output, and short buffers, naming the kernel', () => {
+        const b = be();
+        const [, conv, pool] = pairs[1]!;
+        const x = new Float32Array(conv.batch * conv.inC * conv.inH * conv.inW);
+        const w = new Float32Array(conv.outC * conv.inC * conv.kH * conv.kW);
+        const n = pool.batch * pool.channels * pool.outH * pool.outW;
+        const wrong = makePool2dGeometry({ batch: 1, channels: 5, inH: 6, inW: 5, kernelSize: 2 });
+        const call = (p: Pool2dGeometry, out: Float32Array) =>
+          b.spikeConv2dPoolForward(conv, p, x, w, null, out, new Int32Array(n));
+        expect(() => call(wrong, new Float32Array(n))).toThrow(KernelArgumentError);
+        expect(() => call(wrong, new Float32Array(n))).toThrow(/spikeConv2dPoolForward.*does not read the conv output/);
+        expect(() => call(pool, new Float32Array(n - 1))).toThrow(/spikeConv2dPoolForward.*out has/);
+        expect(() => b.engine.spikeConv2dPoolForwardPtr(conv, wrong, 0, 0, 0, 0, 0)).toThrow(/pool must read/);
+      });
+    });
   });
 });

@@ -1,4 +1,5 @@
 import type { Backend } from '../backend.js';
+import { spikeConv2dPoolForward } from './conv-pool.js';
 import { adamStep } from './adam.js';
 import { conv2dBackwardInput, conv2dBackwardWeight, conv2dForward } from './conv.js';
 import { gemm } from './gemm.js';
@@ -22,6 +23,7 @@ export const referenceBackend: Backend = {
   // the specification of the spike variants is the dense kernel itself
   spikeConv2dForward: conv2dForward,
   spikeConv2dBackwardWeight: conv2dBackwardWeight,
+  spikeConv2dPoolForward,
   poolConv2dBackwardInput(conv, pool, dPool, argmax, w, dx) {
     const dConvOut = new Float32Array(conv.batch * conv.outC * conv.outH * conv.outW);
     maxPool2dBackward(pool, dPool, argmax, dConvOut);

@@ -46,6 +46,17 @@ export interface KernelExports {
     outH: number,
     outW: number,
   ): number;
+  spikeConv2dPoolWorkspace(
+    inC: number,
+    inH: number,
+    inW: number,
+    outC: number,
+    kH: number,
+    kW: number,
+    outH: number,
+    outW: number,
+    pooled: number,
+  ): number;
 }
 
 /** Exports run through the thread pool, in FN-slot order (worker and caller agree on the index). */
@@ -68,6 +79,7 @@ export const KERNELS = [
   'spikeConv2dForward',
   'spikeConv2dBackwardWeight',
   'poolConvBackwardInput',
+  'spikeConv2dPoolForward',
 ] as const;
 export type KernelExport = (typeof KERNELS)[number];
 
@@ -103,6 +115,20 @@ export function checkPool(where: string, g: Pool2dGeometry): void {
         `WasmEngine.${where} (src/backend/wasm/engine.ts): g.${f} must be a positive integer, got ${g[f]}`,
       );
     }
+  }
+}
+
+/** The pool must read exactly the conv's output `[batch, outC, outH, outW]`. */
+export function checkPoolReadsConv(where: string, conv: Conv2dGeometry, pool: Pool2dGeometry): void {
+  checkConv(where, conv);
+  checkPool(where, pool);
+  const want = [conv.batch, conv.outC, conv.outH, conv.outW];
+  const got = [pool.batch, pool.channels, pool.inH, pool.inW];
+  if (got.some((v, i) => v !== want[i])) {
+    throw new KernelArgumentError(
+      `WasmEngine.${where} (src/backend/wasm/engine.ts): the pool must read the conv output [batch, outC, outH, outW] = ` +
+        `[${want.join(', ')}], got pool [batch, channels, inH, inW] = [${got.join(', ')}]`,
+    );
   }
 }
 

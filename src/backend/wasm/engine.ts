@@ -8,6 +8,7 @@ import {
   type WasmEngineOptions,
   checkConv,
   checkPool,
+  checkPoolReadsConv,
   count,
 } from './engine-core.js';
 
@@ -85,7 +86,11 @@ export const SPARSE_DENSITY_MAX = {
   gemmWeightGrad: 0.25,
   conv2dForward: 0.25,
   conv2dBackwardWeight: 0.15,
+  conv2dPoolForward: 0.25,
 } as const;
+
+/** Conv-output floats per sub-batch of the dense path of spikeConv2dPoolForwardPtr (1 MiB: stays in L2). */
+const DENSE_POOL_FLOATS = 1 << 18;
 
 const RESET = { subtract: 0, zero: 1, none: 2 } as const;
 
@@ -396,9 +401,67 @@ export class WasmEngine extends EngineCore {
       this.conv2dForwardPtr(g, x, w, bias, out);
       return 'dense';
     }
-    const nth = this.spikeConvPrepare('spikeConv2dForwardPtr', g);
-    this.exec('spikeConv2dForward', nth, [x, w, bias, out, ...this.convArgs(g)]);
+    checkConv('spikeConv2dForwardPtr', g);
+    this.ensureWorkspace(this.spikeForwardWorkspace(g, 0));
+    this.exec('spikeConv2dForward', this.spikeForwardThreads(g), [x, w, bias, out, ...this.convArgs(g)]);
     return 'sparse';
+  }
+
+  /**
+   * `maxPool2dForwardPtr(pool, spikeConv2dForwardPtr(conv, x, w, bias))`, bit for bit, without the conv output in
+   * memory: each thread convolves one image in its scratch and pools it from there. out/argmax `[B,outC,pool.outH,
+   * pool.outW]`. The dense path (density above SPARSE_DENSITY_MAX.conv2dPoolForward, or mode 'dense') is the dense
+   * conv and the pool over sub-batches through a small buffer. Returns the path taken.
+   */
+  spikeConv2dPoolForwardPtr(
+    conv: Conv2dGeometry,
+    pool: Pool2dGeometry,
+    x: Ptr,
+    w: Ptr,
+    bias: Ptr,
+    out: Ptr,
+    argmax: Ptr,
+    mode: SpikeMode = 'auto',
+  ): 'sparse' | 'dense' {
+    checkPoolReadsConv('spikeConv2dPoolForwardPtr', conv, pool);
+    const g = conv;
+    if (!this.sparse(mode, 'conv2dPoolForward', x, g.batch * g.inC * g.inH * g.inW)) {
+      this.denseConvPool(conv, pool, x, w, bias, out, argmax);
+      return 'dense';
+    }
+    this.ensureWorkspace(this.spikeForwardWorkspace(g, pool.outH * pool.outW));
+    const p = pool;
+    this.exec('spikeConv2dPoolForward', this.spikeForwardThreads(g), [
+      ...[x, w, bias, out, argmax, ...this.convArgs(g)],
+      ...[p.kH, p.kW, p.strideH, p.strideW, p.padH, p.padW, p.outH, p.outW],
+    ]);
+    return 'sparse';
+  }
+
+  /** The dense conv then the pool, `DENSE_POOL_FLOATS` of conv output at a time through a heap buffer. */
+  private denseConvPool(c: Conv2dGeometry, p: Pool2dGeometry, x: Ptr, w: Ptr, bias: Ptr, out: Ptr, argmax: Ptr): void {
+    const convPlane = c.outC * c.outH * c.outW;
+    const poolPlane = c.outC * p.outH * p.outW;
+    const step = Math.max(1, Math.min(c.batch, Math.floor(DENSE_POOL_FLOATS / Math.max(1, convPlane))));
+    const buf = this.alloc(step * convPlane);
+    try {
+      for (let b0 = 0; b0 < c.batch; b0 += step) {
+        const n = Math.min(step, c.batch - b0);
+        this.conv2dForwardPtr({ ...c, batch: n }, x + 4 * b0 * c.inC * c.inH * c.inW, w, bias, buf);
+        const o = 4 * b0 * poolPlane;
+        this.maxPool2dForwardPtr({ ...p, batch: n }, buf, out + o, argmax + o);
+      }
+    } finally {
+      this.free(buf);
+    }
+  }
+
+  private spikeForwardWorkspace(g: Conv2dGeometry, pooled: number): number {
+    return this.exports.spikeConv2dPoolWorkspace(g.inC, g.inH, g.inW, g.outC, g.kH, g.kW, g.outH, g.outW, pooled);
+  }
+
+  private spikeForwardThreads(g: Conv2dGeometry): number {
+    return this.pick((2 * g.batch * g.outC * g.outH * g.outW * g.inC * g.kH * g.kW) / 8, GRAIN_FLOPS, g.batch);
   }
 
   /** conv2dBackwardWeight for a spike input x; returns the path taken. */

@@ -194,6 +194,37 @@ class WasmBackendImpl implements WasmBackend {
     );
   }
 
+  spikeConv2dPoolForward(
+    conv: Conv2dGeometry,
+    pool: Pool2dGeometry,
+    x: Float32Array,
+    w: Float32Array,
+    bias: Float32Array | null,
+    out: Float32Array,
+    argmax: Int32Array,
+  ): void {
+    const name = 'spikeConv2dPoolForward';
+    if (pool.batch !== conv.batch || pool.channels !== conv.outC || pool.inH !== conv.outH || pool.inW !== conv.outW) {
+      throw new KernelArgumentError(
+        `wasm.${name} (src/backend/wasm/wasm-backend.ts): the pool geometry does not read the conv output`,
+      );
+    }
+    const s = convSizes(conv);
+    const pooled = poolSizes(pool).out;
+    need(name, 'x', x, s.x);
+    need(name, 'w', w, s.w);
+    if (bias) need(name, 'bias', bias, conv.outC);
+    need(name, 'out', out, pooled);
+    need(name, 'argmax', argmax, pooled);
+    this.scoped(() => {
+      const [po, pa] = [this.out(out, pooled), this.out(argmax, pooled)];
+      const pb = bias ? this.put(bias, conv.outC) : 0;
+      this.engine.spikeConv2dPoolForwardPtr(conv, pool, this.put(x, s.x), this.put(w, s.w), pb, po, pa);
+      this.get(po, out, pooled);
+      this.get(pa, argmax, pooled);
+    });
+  }
+
   /** The Float32Array wrapper shared by the dense and spike forward convolutions: checks, places, runs `kernel`. */
   private convForward(
     name: string,
