@@ -218,31 +218,38 @@ export class FeedForwardPlan {
     for (let s0 = 0; s0 < samples; s0 += chunk) {
       const n = Math.min(chunk, samples - s0);
       let h = input.subarray(s0 * sizeOf(inShape), (s0 + n) * sizeOf(inShape));
-      seg.layers.forEach((layer, i) => {
-        const inSize = sizeOf(shapes[i]!);
-        const outSize = sizeOf(shapes[i + 1]!);
-        trace[i]!.input?.set(h, s0 * inSize);
-        if (layer instanceof Flatten && i < seg.layers.length - 1) return; // a reshape: same values, same order
+      for (let i = 0; i < seg.layers.length; i++) {
+        const layer = seg.layers[i]!;
+        trace[i]!.input?.set(h, s0 * sizeOf(shapes[i]!));
+        if (layer instanceof Flatten && i < seg.layers.length - 1) continue; // a reshape: same values, same order
+        // a conv reading a spiking layer's output sees 0/1 spikes: the backend may go sparse, and pool in the same pass
+        const spikeConv = layer instanceof Conv2d && segIndex > 0 && i === 0;
+        const pool = spikeConv ? seg.layers[i + 1] : undefined;
+        const last = pool instanceof MaxPool2d ? i + 1 : i; // the layer whose output this step writes
+        const outSize = sizeOf(shapes[last + 1]!);
         const dst =
-          i === seg.layers.length - 1
+          last === seg.layers.length - 1
             ? out.subarray(s0 * outSize, (s0 + n) * outSize)
-            : this.ws.f32(name(i, 'chunk'), chunk * outSize).subarray(0, n * outSize);
+            : this.ws.f32(name(last, 'chunk'), chunk * outSize).subarray(0, n * outSize);
+        const argmaxOf = (j: number): Int32Array => trace[j]!.argmax!.subarray(s0 * outSize, (s0 + n) * outSize);
         if (layer instanceof Conv2d) {
-          // a conv reading a spiking layer's output sees 0/1 spikes: the backend may go sparse
           const geom = convGeom(layer, shapes[i]!, n);
           const bias = layer.bias?.values ?? null;
-          if (segIndex > 0 && i === 0) backend.spikeConv2dForward(geom, h, layer.weight.values, bias, dst);
+          if (pool instanceof MaxPool2d) {
+            const pg = poolGeom(pool, shapes[i + 1]!, n);
+            backend.spikeConv2dPoolForward(geom, pg, h, layer.weight.values, bias, dst, argmaxOf(i + 1));
+          } else if (spikeConv) backend.spikeConv2dForward(geom, h, layer.weight.values, bias, dst);
           else backend.conv2dForward(geom, h, layer.weight.values, bias, dst);
         } else if (layer instanceof MaxPool2d) {
-          const argmax = trace[i]!.argmax!.subarray(s0 * outSize, (s0 + n) * outSize);
-          backend.maxPool2dForward(poolGeom(layer, shapes[i]!, n), h, dst, argmax);
+          backend.maxPool2dForward(poolGeom(layer, shapes[i]!, n), h, dst, argmaxOf(i));
         } else if (layer instanceof Linear) {
           linearForward(backend, layer, h, n, dst);
         } else {
           dst.set(h);
         }
         h = dst;
-      });
+        i = last;
+      }
       if (seg.layers.length === 0) out.set(h, s0 * sizeOf(outShape));
     }
     return { out, shape: outShape, trace };
