@@ -4,7 +4,8 @@
  * `spikeConv2dPoolForwardPtr`, for 1 and 2 threads at several spike densities. The two are timed alternately within
  * one run (the order flips every round), so that load from other processes on the shared machine hits both alike;
  * the figures are medians, and the ratio is fused / unfused. Both must give the same bits: checked before timing.
- * Also the dense conv + pool (mode 'dense') for the density at which the sparse path stops paying.
+ * `--dense` adds the dense paths (mode 'dense') of both, to find the densities where the sparse ones stop paying
+ * (SPARSE_DENSITY_MAX in src/backend/wasm/engine.ts).
  *
  *   npm run bench:build && node build/bench/spike-conv.js [--images 2048] [--reps 21] [--densities 0.086,0.25]
  *                                                        [--threads 1,2] [--mode sparse|auto] [--dense]
@@ -86,7 +87,7 @@ async function run(threads: number): Promise<void> {
     fused();
     const same = sameBits(e, out[0]!, out[1]!, poolN) && sameBits(e, arg[0]!, arg[1]!, poolN);
     const t = { conv: [] as number[], pool: [] as number[], unfused: [] as number[], fused: [] as number[] };
-    const dense: number[] = [];
+    const dense = { conv: [] as number[], fused: [] as number[] };
     for (let r = 0; r < REPS; r++) {
       const timeUnfused = (): void => {
         const a = ms(() => e.spikeConv2dForwardPtr(conv, x, w, bias, convOut, MODE));
@@ -105,14 +106,17 @@ async function run(threads: number): Promise<void> {
         timeFused();
         timeUnfused();
       }
-      if (DENSE) dense.push(ms(() => e.spikeConv2dPoolForwardPtr(conv, pool, x, w, bias, out[1]!, arg[1]!, 'dense')));
+      if (DENSE) {
+        dense.conv.push(ms(() => e.spikeConv2dForwardPtr(conv, x, w, bias, convOut, 'dense')));
+        dense.fused.push(ms(() => e.spikeConv2dPoolForwardPtr(conv, pool, x, w, bias, out[1]!, arg[1]!, 'dense')));
+      }
     }
     const f = (v: number): string => v.toFixed(1).padStart(6);
     const ratio = median(t.fused) / median(t.unfused);
     console.log(
       `  density ${(density * 100).toFixed(1).padStart(5)}%: unfused ${f(median(t.unfused))} (conv ${f(median(t.conv))} + pool ${f(median(t.pool))})` +
         `   fused ${f(median(t.fused))}   fused/unfused ${ratio.toFixed(3)}` +
-        (DENSE ? `   dense conv+pool ${f(median(dense))}` : '') +
+        (DENSE ? `   dense: conv ${f(median(dense.conv))}, fused op ${f(median(dense.fused))}` : '') +
         (same ? '' : '   RESULTS DIFFER'),
     );
   }

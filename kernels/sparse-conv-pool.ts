@@ -89,7 +89,7 @@ export function spikeConv2dPoolWorkspace(
 ): i32 {
   const ckk = inC * kH * kW;
   const oc4 = roundUp(outC, 4);
-  return (offPooled(ckk, oc4, outH * outW, inH, inW, kH, kW) + 2 * r16(pooled * oc4)) << 2;
+  return (offPooled(ckk, oc4, outH * outW, inH * inW, kH * kW) + 2 * r16(pooled * oc4)) << 2;
 }
 
 /**
@@ -112,7 +112,7 @@ export function spikeConv2dPoolForward(
   const oc4 = roundUp(outC, 4);
   prepareSpikeConv(ws, w, bias, inC, inH, inW, outC, kH, kW, sH, sW, pH, pW, outH, outW);
   const convT = at(ws, offConvTOf(inC, outC, kH, kW));
-  const pv = at(ws, offPooled(ckk, oc4, np, inH, inW, kH, kW));
+  const pv = at(ws, offPooled(ckk, oc4, np, inH * inW, kH * kW));
   const pa = at(pv, r16(pooled * oc4));
   const fast = pkH == 2 && pkW == 2 && psH == 2 && psW == 2 && ppH == 0 && ppW == 0;
   for (let b = b0; b < b1; b++) {

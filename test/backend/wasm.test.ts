@@ -710,15 +710,19 @@ describe.each(['1 thread', '2 threads', 'simd128, 3 threads'])('wasm kernels vs 
       };
 
       for (const [name, conv, pool] of pairs) {
-        it(`${name}: exactly the reference composition (dyadic weights), ties and NaN included`, () => {
+        it(`${name}: conv and fused conv + pool exactly the reference (dyadic weights), ties and NaN included`, () => {
           const e = be().engine;
           const rng = new Rng(35);
           const xN = conv.batch * conv.inC * conv.inH * conv.inW;
           const wN = conv.outC * conv.inC * conv.kH * conv.kW;
+          const convN = conv.batch * conv.outC * conv.outH * conv.outW;
           const n = pool.batch * pool.channels * pool.outH * pool.outW;
-          for (const density of [0, 0.05, 0.3, 1]) {
-            const x = spikes(rng, xN, density);
-            if (density === 0.3) x[xN >> 1] = NaN; // a NaN input makes NaN conv outputs, which win their windows
+          const withNaN = spikes(rng, xN, 0.3);
+          withNaN[xN >> 1] = NaN; // a NaN input makes NaN conv outputs, which win their windows
+          // values other than 0/1 take the kernels' general (non-binary) path
+          const graded = spikes(rng, xN, 0.3).map((v) => v * [0.5, -2, 1, 3][Math.floor(rng.uniform() * 4)]!);
+          const inputs = [spikes(rng, xN, 0), spikes(rng, xN, 0.05), spikes(rng, xN, 1), withNaN, graded];
+          for (const x of inputs) {
             const weights: [Float32Array, Float32Array | null][] = [
               [dyadic(rng, wN), dyadic(rng, conv.outC)],
               [dyadic(rng, wN), null],
@@ -727,23 +731,18 @@ describe.each(['1 thread', '2 threads', 'simd128, 3 threads'])('wasm kernels vs 
             ];
             for (const [w, bias] of weights) {
               const want = reference(conv, pool, x, w, bias);
+              const convWant = new Float32Array(convN);
+              ref.conv2dForward(conv, x, w, bias, convWant);
               inArena(e, (put) => {
-                const [out, argmax] = [e.temp(n), e.temp(n)];
+                const [px, pw, pb] = [put(x), put(w), bias ? put(bias) : 0];
+                const [out, argmax, convOut] = [e.temp(n), e.temp(n), e.temp(convN)];
                 e.f32(out, n).fill(7);
                 e.i32(argmax, n).fill(-7);
-                const path = e.spikeConv2dPoolForwardPtr(
-                  conv,
-                  pool,
-                  put(x),
-                  put(w),
-                  bias ? put(bias) : 0,
-                  out,
-                  argmax,
-                  'sparse',
-                );
-                expect(path).toBe('sparse');
+                expect(e.spikeConv2dPoolForwardPtr(conv, pool, px, pw, pb, out, argmax, 'sparse')).toBe('sparse');
                 expectEqual(e.f32(out, n), want.out);
                 expectEqual(e.i32(argmax, n), want.argmax);
+                expect(e.spikeConv2dForwardPtr(conv, px, pw, pb, convOut, 'sparse')).toBe('sparse');
+                expectEqual(e.f32(convOut, convN), convWant);
               });
             }
           }

@@ -84,9 +84,11 @@ export type SpikeMode = 'auto' | 'sparse' | 'dense';
 export const SPARSE_DENSITY_MAX = {
   gemm: 0.3,
   gemmWeightGrad: 0.25,
-  conv2dForward: 0.25,
+  // also spikeConv2dPoolForwardPtr's, so that it takes the path spikeConv2dForwardPtr takes (same bits even where
+  // the two paths differ: K > 384, or Inf/NaN weights). bench/spike-conv.ts --dense, after the pixel-table rewrite
+  // of the sparse kernel: sparse about even with dense near 50% on the 2-core Xeon (25% before the rewrite)
+  conv2dForward: 0.4,
   conv2dBackwardWeight: 0.15,
-  conv2dPoolForward: 0.25,
 } as const;
 
 /** Conv-output floats per sub-batch of the dense path of spikeConv2dPoolForwardPtr (1 MiB: stays in L2). */
@@ -410,8 +412,8 @@ export class WasmEngine extends EngineCore {
   /**
    * `maxPool2dForwardPtr(pool, spikeConv2dForwardPtr(conv, x, w, bias))`, bit for bit, without the conv output in
    * memory: each thread convolves one image in its scratch and pools it from there. out/argmax `[B,outC,pool.outH,
-   * pool.outW]`. The dense path (density above SPARSE_DENSITY_MAX.conv2dPoolForward, or mode 'dense') is the dense
-   * conv and the pool over sub-batches through a small buffer. Returns the path taken.
+   * pool.outW]`. The dense path (density above SPARSE_DENSITY_MAX.conv2dForward, as for spikeConv2dForwardPtr, or
+   * mode 'dense') is the dense conv and the pool over sub-batches through a small buffer. Returns the path taken.
    */
   spikeConv2dPoolForwardPtr(
     conv: Conv2dGeometry,
@@ -425,7 +427,7 @@ export class WasmEngine extends EngineCore {
   ): 'sparse' | 'dense' {
     checkPoolReadsConv('spikeConv2dPoolForwardPtr', conv, pool);
     const g = conv;
-    if (!this.sparse(mode, 'conv2dPoolForward', x, g.batch * g.inC * g.inH * g.inW)) {
+    if (!this.sparse(mode, 'conv2dForward', x, g.batch * g.inC * g.inH * g.inW)) {
       this.denseConvPool(conv, pool, x, w, bias, out, argmax);
       return 'dense';
     }
