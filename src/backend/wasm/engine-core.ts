@@ -34,7 +34,29 @@ export interface KernelExports {
   fmaPeak(iterations: number, x: number): number;
   gemmWorkspace(m: number, n: number, k: number): number;
   conv2dWorkspace(inC: number, outC: number, kH: number, kW: number, outH: number, outW: number): number;
-  poolConvBackwardInputWorkspace(inC: number, inH: number, inW: number, outC: number, kH: number, kW: number): number;
+  poolConvBackwardInputWorkspace(
+    inC: number,
+    inH: number,
+    inW: number,
+    outC: number,
+    kH: number,
+    kW: number,
+    padH: number,
+    padW: number,
+    outH: number,
+    outW: number,
+    pooled: number,
+  ): number;
+  spikePoolConv2dWorkspace(
+    inC: number,
+    inH: number,
+    inW: number,
+    outC: number,
+    kH: number,
+    kW: number,
+    outH: number,
+    outW: number,
+  ): number;
   spikeGemmWorkspace(k: number): number;
   spikeConv2dWorkspace(
     inC: number,
@@ -67,6 +89,7 @@ export const KERNELS = [
   'spikeConv2dForward',
   'spikeConv2dBackwardWeight',
   'poolConvBackwardInput',
+  'spikePoolConv2dBackwardWeight',
 ] as const;
 export type KernelExport = (typeof KERNELS)[number];
 
@@ -102,6 +125,19 @@ export function checkPool(where: string, g: Pool2dGeometry): void {
         `WasmEngine.${where} (src/backend/wasm/engine.ts): g.${f} must be a positive integer, got ${g[f]}`,
       );
     }
+  }
+}
+
+/** A conv followed by a max-pool over its output: both geometries valid and the pool reading the conv's output. */
+export function checkPoolConv(where: string, conv: Conv2dGeometry, pool: Pool2dGeometry): void {
+  checkConv(where, conv);
+  checkPool(where, pool);
+  if (pool.batch !== conv.batch || pool.channels !== conv.outC || pool.inH !== conv.outH || pool.inW !== conv.outW) {
+    throw new KernelArgumentError(
+      `WasmEngine.${where} (src/backend/wasm/engine.ts): the pool geometry (batch ${pool.batch}, channels ` +
+        `${pool.channels}, input ${pool.inH}x${pool.inW}) does not read the conv output (batch ${conv.batch}, ` +
+        `${conv.outC} channels, ${conv.outH}x${conv.outW})`,
+    );
   }
 }
 
