@@ -10,6 +10,7 @@ export default tseslint.config(
       'vitest.config.ts',
       'web/dist/**',
       'kernels/**',
+      'bench/kernels/**',
       'runs/**',
       'coverage/**',
       '**/*.js',

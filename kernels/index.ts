@@ -5,6 +5,7 @@ export { gemm, gemmWorkspace } from './gemm';
 export { conv2dForward, conv2dBackwardInput, conv2dBackwardWeight, conv2dWorkspace } from './conv';
 export { maxPool2dForward, maxPool2dBackward, avgPool2dForward, avgPool2dBackward } from './pool';
 export { poolConvBackwardInput, poolConvBackwardInputWorkspace } from './pool-conv';
+export { spikePoolConv2dBackwardWeight, spikePoolConv2dWorkspace } from './pool-conv-weight';
 export { logSoftmax } from './softmax';
 export { lifForward, lifBackward, lifWorkspace } from './lif';
 export { adamStep } from './adam';

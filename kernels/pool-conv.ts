@@ -1,53 +1,112 @@
 // Backward-input of a convolution followed by a max-pool, from the pool's gradient: only the argmax position of
 // each pooling window has a nonzero conv-output gradient, so instead of a dense transposed convolution over every
-// output pixel (of which 3/4 are zero for a 2x2 pool) each pooled gradient g at (o, argmax (oh, ow)) adds
-// g * W[o, :, kh, kw] to dX[:, oh*sH - pH + kh, ow*sW - pW + kw] (the equation of conv2dBackwardInput restricted to
-// the nonzero rows). Per image: dX is accumulated channel-last, [inH*inW, inC4], so each (kh, kw) tap is a run of
-// inC4/4 f32x4 multiply-adds, with the weights transposed once to [outC, kH, kW, inC4]; then written back NCHW.
-// Threads split the batch. The sum over taps runs in (o, pooled position, kh, kw) order.
-import { at } from './gemm';
+// output pixel (of which 3/4 are zero for a 2x2 pool) each pooled gradient g at (o, argmax p = (oh, ow)) adds
+//   dX[:, oh*sH - pH + kh, ow*sW - pW + kw] += g * W[o, :, kh, kw]     for every tap (kh, kw)
+// (the equation of conv2dBackwardInput restricted to the nonzero rows). Per image:
+//  1. the nonzero pooled gradients are bucketed by conv-output position p (counting sort), each entry holding a
+//     pointer to its weight row and g;
+//  2. dX is accumulated channel-last and zero-padded, [(inH + 2pH) * (inW + 2pW), inC4], so every entry's
+//     footprint is whole: kernel row (kh) is one run of kW*inC4 floats, and with the weights transposed once to
+//     Wt[o, kh, kw, inC4] the footprint of p is the nv = kH*kW*inC4/4 vectors of Wt[o] at fixed offsets from p;
+//  3. for each p the footprint is summed over p's entries in passes of at most 7 f32x4 registers, and each
+//     register is added to dX once per pass (instead of a load and a store per multiply-add);
+//  4. the interior of the accumulator is written back NCHW, 4x4 blocks transposed in registers.
+// Threads split the batch. For one dX element the sum runs over positions p in increasing order, each p's
+// contribution summed over its entries in (o, pooled position) order.
+import { at, transpose4Store } from './gemm';
 import { madd, roundUp, shareStart } from './simd';
 
-export function poolConvBackwardInputWorkspace(inC: i32, inH: i32, inW: i32, outC: i32, kH: i32, kW: i32): i32 {
+/** Registers one pass accumulates: 7 sums + 7 loaded weight vectors + the gradient fit the 15 xmm TurboFan uses. */
+const PASS: i32 = 7;
+
+// Scratch of one thread, in bytes from ws, each region 64-byte aligned:
+// [wt: outC*nv f32x4 | acc: padded plane * inC4 floats | offs: nv u32 | starts, cursor: P+1 i32 each |
+//  entries: outC*pooled (u32 pointer, f32 g)]
+// @ts-ignore: decorator
+@inline
+function r64(bytes: i32): i32 {
+  return roundUp(max(bytes, 4), 64);
+}
+
+export function poolConvBackwardInputWorkspace(
+  inC: i32, inH: i32, inW: i32, outC: i32, kH: i32, kW: i32, pH: i32, pW: i32, outH: i32, outW: i32, pooled: i32,
+): i32 {
   const c4 = roundUp(inC, 4);
-  // weights, dX accumulator, then the per-position lists (starts, cursors, channel ids, gradients) of the fast path
-  const positions = inH * inW;
-  return (outC * kH * kW * c4 + inH * inW * c4 + 2 * (positions + 1) + 2 * outC * positions) << 2;
+  const nv = (kH * kW * c4) >> 2;
+  const plane = (inH + 2 * pH) * (inW + 2 * pW);
+  const positions = outH * outW;
+  return r64(outC * nv * 16) + r64(plane * c4 * 4) + r64(nv * 4) + 2 * r64((positions + 1) * 4) + r64(outC * pooled * 8);
+}
+
+/** d += v (one f32x4 at byte address d). */
+// @ts-ignore: decorator
+@inline
+function addTo(d: usize, v: v128): void {
+  v128.store(d, f32x4.add(v128.load(d), v));
 }
 
 /**
- * Valid convolution with unit column stride: the pooled gradients of one image are bucketed by their conv-output
- * position (counting sort), then each kernel row of each position accumulates sum_j g_j * W[o_j, :, kh, :] in five
- * f32x4 registers per 20 floats before touching dX once (instead of a load and a store per multiply-add).
+ * One pass of n <= 7 vectors (n a constant where inlined): sums g * (vectors [w0, w0 + 16n) bytes of the weight
+ * row) over the entries [e0, e1), then adds vector i to dX at `pos + offs[i]`.
  */
-function bucketedImage(
-  dPool: usize,
-  argmax: usize,
-  wt: usize,
-  acc: usize,
-  lists: usize,
-  b: i32,
-  outC: i32,
-  pooled: i32,
-  kH: i32,
-  kW: i32,
-  sH: i32,
-  inW: i32,
-  c4: i32,
-  outW: i32,
-  positions: i32,
+// @ts-ignore: decorator
+@inline
+function pass(n: i32, e0: usize, e1: usize, w0: usize, pos: usize, offs: usize): void {
+  let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+  let a4 = f32x4.splat(0), a5 = f32x4.splat(0), a6 = f32x4.splat(0);
+  for (let e = e0; e < e1; e += 8) {
+    const src = <usize>load<u32>(e) + w0;
+    const g = v128.load32_splat(e, 4);
+    a0 = madd(g, v128.load(src), a0);
+    if (n > 1) a1 = madd(g, v128.load(src, 16), a1);
+    if (n > 2) a2 = madd(g, v128.load(src, 32), a2);
+    if (n > 3) a3 = madd(g, v128.load(src, 48), a3);
+    if (n > 4) a4 = madd(g, v128.load(src, 64), a4);
+    if (n > 5) a5 = madd(g, v128.load(src, 80), a5);
+    if (n > 6) a6 = madd(g, v128.load(src, 96), a6);
+  }
+  addTo(pos + <usize>load<u32>(offs), a0);
+  if (n > 1) addTo(pos + <usize>load<u32>(offs, 4), a1);
+  if (n > 2) addTo(pos + <usize>load<u32>(offs, 8), a2);
+  if (n > 3) addTo(pos + <usize>load<u32>(offs, 12), a3);
+  if (n > 4) addTo(pos + <usize>load<u32>(offs, 16), a4);
+  if (n > 5) addTo(pos + <usize>load<u32>(offs, 20), a5);
+  if (n > 6) addTo(pos + <usize>load<u32>(offs, 24), a6);
+}
+
+/** Passes over all nv vectors of the footprint: 7 at a time, then one pass for the rest. */
+function footprint(e0: usize, e1: usize, nv: i32, pos: usize, offs: usize): void {
+  let v = 0;
+  for (; v + PASS <= nv; v += PASS) pass(PASS, e0, e1, <usize>v << 4, pos, at(offs, v));
+  const w0 = <usize>v << 4;
+  const o = at(offs, v);
+  switch (nv - v) {
+    case 6: pass(6, e0, e1, w0, pos, o); break;
+    case 5: pass(5, e0, e1, w0, pos, o); break;
+    case 4: pass(4, e0, e1, w0, pos, o); break;
+    case 3: pass(3, e0, e1, w0, pos, o); break;
+    case 2: pass(2, e0, e1, w0, pos, o); break;
+    case 1: pass(1, e0, e1, w0, pos, o); break;
+    default:
+  }
+}
+
+/**
+ * Counting sort of image b's nonzero pooled gradients by conv-output position: entries [starts[p], starts[p+1])
+ * of p, each (u32 pointer to Wt[o], f32 g), in (o, pooled position) order. Zero gradients are skipped, and so
+ * are argmax values outside [0, P) (-1: an all-padding window; others are refused by the JS wrapper).
+ */
+function bucket(
+  dPool: usize, argmax: usize, wt: usize, rowBytes: i32, starts: usize, cursor: usize, entries: usize,
+  b: i32, outC: i32, pooled: i32, positions: i32,
 ): void {
-  const starts = lists;
-  const cursor = at(starts, positions + 1);
-  const ids = at(cursor, positions + 1);
-  const gs = at(ids, outC * positions);
   memory.fill(starts, 0, (<usize>(positions + 1)) << 2);
-  for (let o = 0; o < outC; o++) {
-    const base = (b * outC + o) * pooled;
-    for (let q = 0; q < pooled; q++) {
-      const a = load<i32>(at(argmax, base + q));
-      if (a >= 0 && load<f32>(at(dPool, base + q)) != 0)
-        store<i32>(at(starts, a + 1), load<i32>(at(starts, a + 1)) + 1);
+  const first = b * outC * pooled;
+  const count = outC * pooled;
+  for (let i = 0; i < count; i++) {
+    const a = load<i32>(at(argmax, first + i));
+    if (<u32>a < <u32>positions && load<f32>(at(dPool, first + i)) != 0) {
+      store<i32>(at(starts, a + 1), load<i32>(at(starts, a + 1)) + 1);
     }
   }
   for (let p = 0; p < positions; p++) {
@@ -56,153 +115,98 @@ function bucketedImage(
     store<i32>(at(cursor, p), s);
   }
   for (let o = 0; o < outC; o++) {
-    const base = (b * outC + o) * pooled;
+    const base = first + o * pooled;
+    const row = <u32>(wt + <usize>(o * rowBytes));
     for (let q = 0; q < pooled; q++) {
       const a = load<i32>(at(argmax, base + q));
       const g = load<f32>(at(dPool, base + q));
-      if (a < 0 || g == 0) continue;
+      if (<u32>a >= <u32>positions || g == 0) continue;
       const k = load<i32>(at(cursor, a));
       store<i32>(at(cursor, a), k + 1);
-      store<i32>(at(ids, k), o);
-      store<f32>(at(gs, k), g);
+      const e = entries + (<usize>k << 3);
+      store<u32>(e, row);
+      store<f32>(e, g, 4);
     }
   }
-  const run = kW * c4;
-  for (let p = 0; p < positions; p++) {
-    const s = load<i32>(at(starts, p));
-    const e = load<i32>(at(starts, p + 1));
-    if (s == e) continue;
-    const oh = p / outW;
-    const ow = p - oh * outW;
-    for (let kh = 0; kh < kH; kh++) {
-      const dst = at(acc, ((oh * sH + kh) * inW + ow) * c4);
-      let part = 0;
-      for (; part + 20 <= run; part += 20) {
-        let a0 = f32x4.splat(0),
-          a1 = f32x4.splat(0),
-          a2 = f32x4.splat(0),
-          a3 = f32x4.splat(0),
-          a4 = f32x4.splat(0);
-        for (let j = s; j < e; j++) {
-          const gv = f32x4.splat(load<f32>(at(gs, j)));
-          const src = at(wt, (load<i32>(at(ids, j)) * kH + kh) * run + part);
-          a0 = madd(gv, v128.load(src), a0);
-          a1 = madd(gv, v128.load(src, 16), a1);
-          a2 = madd(gv, v128.load(src, 32), a2);
-          a3 = madd(gv, v128.load(src, 48), a3);
-          a4 = madd(gv, v128.load(src, 64), a4);
-        }
-        const d = at(dst, part);
-        v128.store(d, f32x4.add(v128.load(d), a0));
-        v128.store(d, f32x4.add(v128.load(d, 16), a1), 16);
-        v128.store(d, f32x4.add(v128.load(d, 32), a2), 32);
-        v128.store(d, f32x4.add(v128.load(d, 48), a3), 48);
-        v128.store(d, f32x4.add(v128.load(d, 64), a4), 64);
+}
+
+/** dX[b] (NCHW) = the interior of the padded channel-last accumulator. */
+function writeBack(acc: usize, dx: usize, b: i32, inC: i32, inH: i32, inW: i32, c4: i32, pH: i32, pW: i32): void {
+  const plane = inH * inW;
+  const out = at(dx, b * inC * plane);
+  const rowStride = <usize>c4 << 2;
+  const planeBytes = <usize>plane << 2;
+  const c4full = inC & ~3;
+  const wp = inW + 2 * pW;
+  for (let ih = 0; ih < inH; ih++) {
+    const src = at(acc, ((ih + pH) * wp + pW) * c4);
+    const dst = at(out, ih * inW);
+    let iw = 0;
+    for (; iw + 4 <= inW; iw += 4) {
+      const s = src + <usize>iw * rowStride;
+      for (let c = 0; c < c4full; c += 4) {
+        const sc = s + (<usize>c << 2);
+        const x0 = v128.load(sc);
+        const x1 = v128.load(sc + rowStride);
+        const x2 = v128.load(sc + 2 * rowStride);
+        const x3 = v128.load(sc + 3 * rowStride);
+        transpose4Store(x0, x1, x2, x3, at(dst, c * plane + iw), planeBytes);
       }
-      for (; part < run; part += 4) {
-        let a0 = f32x4.splat(0);
-        for (let j = s; j < e; j++) {
-          const src = at(wt, (load<i32>(at(ids, j)) * kH + kh) * run + part);
-          a0 = madd(f32x4.splat(load<f32>(at(gs, j))), v128.load(src), a0);
-        }
-        const d = at(dst, part);
-        v128.store(d, f32x4.add(v128.load(d), a0));
+      for (let c = c4full; c < inC; c++) {
+        for (let i = 0; i < 4; i++) store<f32>(at(dst, c * plane + iw + i), load<f32>(at(src, (iw + i) * c4 + c)));
       }
+    }
+    for (; iw < inW; iw++) {
+      for (let c = 0; c < inC; c++) store<f32>(at(dst, c * plane + iw), load<f32>(at(src, iw * c4 + c)));
     }
   }
 }
 
 export function poolConvBackwardInput(
-  tid: i32,
-  nth: i32,
-  wsBase: usize,
-  wsStride: usize,
-  dPool: usize,
-  argmax: usize,
-  w: usize,
-  dx: usize,
-  batch: i32,
-  inC: i32,
-  inH: i32,
-  inW: i32,
-  outC: i32,
-  kH: i32,
-  kW: i32,
-  sH: i32,
-  sW: i32,
-  pH: i32,
-  pW: i32,
-  outW: i32,
-  pooled: i32,
+  tid: i32, nth: i32, wsBase: usize, wsStride: usize, dPool: usize, argmax: usize, w: usize, dx: usize,
+  batch: i32, inC: i32, inH: i32, inW: i32, outC: i32, kH: i32, kW: i32, sH: i32, sW: i32, pH: i32, pW: i32,
+  outH: i32, outW: i32, pooled: i32,
 ): void {
   const b0 = shareStart(batch, 1, tid, nth);
   const b1 = shareStart(batch, 1, tid + 1, nth);
   if (b1 <= b0) return;
   const c4 = roundUp(inC, 4);
   const taps = kH * kW;
+  const nv = (taps * c4) >> 2;
+  const wp = inW + 2 * pW;
+  const plane = (inH + 2 * pH) * wp;
+  const positions = outH * outW;
   const wt = wsBase + <usize>tid * wsStride;
-  const acc = at(wt, outC * taps * c4);
-  // wt[o, kh, kw, c] = w[o, c, kh, kw], channels padded with zeros to c4
+  const acc = wt + <usize>r64(outC * nv * 16);
+  const offs = acc + <usize>r64(plane * c4 * 4);
+  const starts = offs + <usize>r64(nv * 4);
+  const cursor = starts + <usize>r64((positions + 1) * 4);
+  const entries = cursor + <usize>r64((positions + 1) * 4);
+  // Wt[o, kh, kw, c] = W[o, c, kh, kw], channels padded with zeros to c4
   for (let o = 0; o < outC; o++) {
     for (let k = 0; k < taps; k++) {
       const row = at(wt, (o * taps + k) * c4);
       for (let c = 0; c < c4; c++) store<f32>(at(row, c), c < inC ? load<f32>(at(w, (o * inC + c) * taps + k)) : 0);
     }
   }
-  const plane = inH * inW;
-  const lists = at(acc, plane * c4);
-  const fast = sW == 1 && pW == 0 && pH == 0;
+  // vector v of a footprint is (kh, r) = (v / perRow, v % perRow): byte offset (kh*wp*c4 + 4r)*4 from its corner
+  const perRow = (kW * c4) >> 2;
+  for (let v = 0; v < nv; v++) {
+    const kh = v / perRow;
+    store<u32>(at(offs, v), <u32>((kh * wp * c4 + (v - kh * perRow) * 4) << 2));
+  }
   for (let b = b0; b < b1; b++) {
     memory.fill(acc, 0, (<usize>(plane * c4)) << 2);
-    if (fast) {
-      bucketedImage(dPool, argmax, wt, acc, lists, b, outC, pooled, kH, kW, sH, inW, c4, outW, plane);
-      writeBack(acc, dx, b, inC, plane, c4);
-      continue;
+    bucket(dPool, argmax, wt, nv << 4, starts, cursor, entries, b, outC, pooled, positions);
+    for (let p = 0; p < positions; p++) {
+      const s = load<i32>(at(starts, p));
+      const e = load<i32>(at(starts, p + 1));
+      if (s == e) continue;
+      const oh = p / outW;
+      const ow = p - oh * outW;
+      const pos = at(acc, (oh * sH * wp + ow * sW) * c4);
+      footprint(entries + (<usize>s << 3), entries + (<usize>e << 3), nv, pos, offs);
     }
-    for (let o = 0; o < outC; o++) {
-      const base = (b * outC + o) * pooled;
-      for (let q = 0; q < pooled; q++) {
-        const g = load<f32>(at(dPool, base + q));
-        const a = load<i32>(at(argmax, base + q));
-        if (g == 0 || a < 0) continue;
-        const gv = f32x4.splat(g);
-        const oh = a / outW;
-        const ow = a - oh * outW;
-        if (sW == 1 && pW == 0 && pH == 0) {
-          // valid convolution, unit column stride: each kernel row is one contiguous run of kW*c4 floats
-          const run = kW * c4;
-          for (let kh = 0; kh < kH; kh++) {
-            const dst = at(acc, ((oh * sH + kh) * inW + ow) * c4);
-            const src = at(wt, (o * kH + kh) * run);
-            for (let c = 0; c < run; c += 4) {
-              v128.store(at(dst, c), madd(gv, v128.load(at(src, c)), v128.load(at(dst, c))));
-            }
-          }
-          continue;
-        }
-        for (let kh = 0; kh < kH; kh++) {
-          const ih = oh * sH - pH + kh;
-          if (ih < 0 || ih >= inH) continue;
-          for (let kw = 0; kw < kW; kw++) {
-            const iw = ow * sW - pW + kw;
-            if (iw < 0 || iw >= inW) continue;
-            const dst = at(acc, (ih * inW + iw) * c4);
-            const src = at(wt, ((o * kH + kh) * kW + kw) * c4);
-            for (let c = 0; c < c4; c += 4) {
-              v128.store(at(dst, c), madd(gv, v128.load(at(src, c)), v128.load(at(dst, c))));
-            }
-          }
-        }
-      }
-    }
-    writeBack(acc, dx, b, inC, plane, c4);
-  }
-}
-
-/** dX[b] (NCHW) = the channel-last accumulator. */
-function writeBack(acc: usize, dx: usize, b: i32, inC: i32, plane: i32, c4: i32): void {
-  const out = at(dx, b * inC * plane);
-  for (let c = 0; c < inC; c++) {
-    for (let p = 0; p < plane; p++) store<f32>(at(out, c * plane + p), load<f32>(at(acc, p * c4 + c)));
+    writeBack(acc, dx, b, inC, inH, inW, c4, pH, pW);
   }
 }

@@ -173,6 +173,21 @@ export interface Backend {
     w: Float32Array,
     dx: Float32Array,
   ): void;
+  /**
+   * The weight gradient of a conv of 0/1 spikes followed by a max-pool, from the pool's gradient:
+   * `spikeConv2dBackwardWeight(conv, x, maxPool2dBackward(pool, dPool, argmax), dw, dBias, accumulate)`. A backend
+   * can build each image's conv-output gradient straight from `dPool` and `argmax` instead of materialising it.
+   */
+  spikePoolConv2dBackwardWeight(
+    conv: Conv2dGeometry,
+    pool: Pool2dGeometry,
+    x: Float32Array,
+    dPool: Float32Array,
+    argmax: Int32Array,
+    dw: Float32Array,
+    dBias: Float32Array | null,
+    accumulate: boolean,
+  ): void;
   /** Max over each window; `argmax` holds the flat input index within the (b,c) plane of the first maximum in row-major window order (-1 for an all-padding window). */
   maxPool2dForward(g: Pool2dGeometry, x: Float32Array, out: Float32Array, argmax: Int32Array): void;
   /** Routes dOut to the argmax positions (overwrites dx). */

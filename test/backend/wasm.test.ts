@@ -48,6 +48,55 @@ function inArena(
   }
 }
 
+/** Conv + max-pool pairs for the kernels fed by the pool's gradient (the pool reads the conv's output). */
+const POOL_CONV_CASES: [string, Conv2dGeometry, Pool2dGeometry][] = [
+  [
+    'seed conv2 + 2x2 pool',
+    makeConv2dGeometry({ batch: 3, inC: 12, inH: 12, inW: 12, outC: 8, kernelSize: 5 }),
+    makePool2dGeometry({ batch: 3, channels: 8, inH: 8, inW: 8, kernelSize: 2 }),
+  ],
+  [
+    'seed shape (12->64, 12x12, k5) + 2x2 pool, batch 5',
+    makeConv2dGeometry({ batch: 5, inC: 12, inH: 12, inW: 12, outC: 64, kernelSize: 5 }),
+    makePool2dGeometry({ batch: 5, channels: 64, inH: 8, inW: 8, kernelSize: 2 }),
+  ],
+  [
+    'batch 1, odd sizes (5->7 channels, 11x9, kernel [3,4]) + 2x2 pool dropping a row',
+    makeConv2dGeometry({ batch: 1, inC: 5, inH: 11, inW: 9, outC: 7, kernelSize: [3, 4] }),
+    makePool2dGeometry({ batch: 1, channels: 7, inH: 9, inW: 6, kernelSize: 2 }),
+  ],
+  [
+    'padded, strided conv + overlapping 3x3 pool',
+    makeConv2dGeometry({ batch: 1, inC: 3, inH: 9, inW: 8, outC: 5, kernelSize: 3, stride: [2, 1], padding: 1 }),
+    makePool2dGeometry({ batch: 1, channels: 5, inH: 5, inW: 8, kernelSize: 3, stride: 2, padding: 1 }),
+  ],
+  [
+    'column stride 2, padding [1,2] + overlapping [2,3] pool (shared argmaxes)',
+    makeConv2dGeometry({ batch: 2, inC: 3, inH: 7, inW: 10, outC: 6, kernelSize: 3, stride: [1, 2], padding: [1, 2] }),
+    makePool2dGeometry({ batch: 2, channels: 6, inH: 7, inW: 6, kernelSize: [2, 3], stride: [1, 2] }),
+  ],
+  [
+    'stride 2 conv + 3x3 pool stride 3',
+    makeConv2dGeometry({ batch: 2, inC: 4, inH: 13, inW: 13, outC: 9, kernelSize: 3, stride: 2 }),
+    makePool2dGeometry({ batch: 2, channels: 9, inH: 6, inW: 6, kernelSize: 3 }),
+  ],
+];
+
+/** argmax of a max-pool over spike-like conv outputs (many ties: the first-maximum rule) and a dPool with a zero. */
+function poolGradient(
+  rng: Rng,
+  conv: Conv2dGeometry,
+  pool: Pool2dGeometry,
+): { argmax: Int32Array; dPool: Float32Array } {
+  const convOut = spikes(rng, conv.batch * conv.outC * conv.outH * conv.outW, 0.3);
+  const pooled = pool.batch * pool.channels * pool.outH * pool.outW;
+  const argmax = new Int32Array(pooled);
+  ref.maxPool2dForward(pool, convOut, new Float32Array(pooled), argmax);
+  const dPool = rand(rng, pooled);
+  dPool[0] = 0;
+  return { argmax, dPool };
+}
+
 const backends: Record<string, WasmBackend> = {};
 beforeAll(async () => {
   backends['1 thread'] = await createWasmBackend({ threads: 1 });
@@ -312,36 +361,98 @@ describe.each(['1 thread', '2 threads', 'simd128, 3 threads'])('wasm kernels vs 
   });
 
   describe('max-pool-sparse conv backward-input', () => {
-    const cases: [string, Conv2dGeometry, Pool2dGeometry][] = [
-      [
-        'seed conv2 + 2x2 pool',
-        makeConv2dGeometry({ batch: 3, inC: 12, inH: 12, inW: 12, outC: 8, kernelSize: 5 }),
-        makePool2dGeometry({ batch: 3, channels: 8, inH: 8, inW: 8, kernelSize: 2 }),
-      ],
-      [
-        'padded, strided conv + overlapping 3x3 pool',
-        makeConv2dGeometry({ batch: 1, inC: 3, inH: 9, inW: 8, outC: 5, kernelSize: 3, stride: [2, 1], padding: 1 }),
-        makePool2dGeometry({ batch: 1, channels: 5, inH: 5, inW: 8, kernelSize: 3, stride: 2, padding: 1 }),
-      ],
-    ];
-    for (const [name, conv, pool] of cases) {
+    for (const [name, conv, pool] of POOL_CONV_CASES) {
       it(`${name}: equals pool backward then dense conv backward-input, ties included`, () => {
         const rng = new Rng(21);
         const w = rand(rng, conv.outC * conv.inC * conv.kH * conv.kW);
-        // spike-like conv outputs with many ties, so argmax follows the first-maximum rule
-        const convOut = spikes(rng, conv.batch * conv.outC * conv.outH * conv.outW, 0.3);
-        const pooled = pool.batch * pool.channels * pool.outH * pool.outW;
-        const argmax = new Int32Array(pooled);
-        ref.maxPool2dForward(pool, convOut, new Float32Array(pooled), argmax);
-        const dPool = rand(rng, pooled);
-        dPool[0] = 0;
+        const { argmax, dPool } = poolGradient(rng, conv, pool);
         const want = new Float32Array(conv.batch * conv.inC * conv.inH * conv.inW);
         const got = new Float32Array(want.length).fill(7);
         ref.poolConv2dBackwardInput(conv, pool, dPool, argmax, w, want);
         be().poolConv2dBackwardInput(conv, pool, dPool, argmax, w, got);
-        expectClose(got, want, 1e-5, 1e-5);
+        expectClose(got, want, 1e-5 * Math.sqrt(conv.outC * conv.kH * conv.kW), 1e-5);
       });
     }
+  });
+
+  describe('max-pool-sparse spike conv weight gradient', () => {
+    for (const [name, conv, pool] of POOL_CONV_CASES) {
+      it(`${name}: equals pool backward then conv weight gradient, spike densities 0 to 1`, () => {
+        const e = be().engine;
+        const rng = new Rng(22);
+        const { argmax, dPool } = poolGradient(rng, conv, pool);
+        const xN = conv.batch * conv.inC * conv.inH * conv.inW;
+        const wN = conv.outC * conv.inC * conv.kH * conv.kW;
+        const tol = 2e-5 * Math.sqrt(conv.batch * conv.outH * conv.outW);
+        for (const density of [0, 0.09, 0.3, 1]) {
+          const x = spikes(rng, xN, density);
+          const dw0 = rand(rng, wN);
+          const db0 = rand(rng, conv.outC);
+          for (const accumulate of [false, true]) {
+            const dwWant = dw0.slice();
+            const dbWant = db0.slice();
+            ref.spikePoolConv2dBackwardWeight(conv, pool, x, dPool, argmax, dwWant, dbWant, accumulate);
+            for (const mode of ['sparse', 'dense'] as const) {
+              inArena(e, (put, get) => {
+                const [dw, db, pa] = [put(dw0), put(db0), e.temp(argmax.length)];
+                e.i32(pa, argmax.length).set(argmax);
+                const px = put(x);
+                expect(
+                  e.spikePoolConv2dBackwardWeightPtr(conv, pool, px, put(dPool), pa, dw, db, accumulate, mode),
+                ).toBe(mode);
+                expectClose(get(dw, wN), dwWant, tol, 1e-5);
+                expectClose(get(db, conv.outC), dbWant, tol, 1e-5);
+              });
+            }
+          }
+          // the Backend entry ('auto' path), without a bias gradient
+          const want = new Float32Array(wN);
+          const got = new Float32Array(wN).fill(3);
+          ref.spikePoolConv2dBackwardWeight(conv, pool, x, dPool, argmax, want, null, false);
+          be().spikePoolConv2dBackwardWeight(conv, pool, x, dPool, argmax, got, null, false);
+          expectClose(got, want, tol, 1e-5);
+        }
+      });
+    }
+  });
+
+  it('pool-gradient kernels skip negative argmax entries and refuse ones beyond the conv output', () => {
+    const [, conv, pool] = POOL_CONV_CASES[0]!;
+    const rng = new Rng(23);
+    const { argmax, dPool } = poolGradient(rng, conv, pool);
+    for (let i = 0; i < argmax.length; i += 5) argmax[i] = -1;
+    const w = rand(rng, conv.outC * conv.inC * conv.kH * conv.kW);
+    const x = spikes(rng, conv.batch * conv.inC * conv.inH * conv.inW, 0.2);
+    const dxWant = new Float32Array(conv.batch * conv.inC * conv.inH * conv.inW);
+    const dxGot = dxWant.slice();
+    ref.poolConv2dBackwardInput(conv, pool, dPool, argmax, w, dxWant);
+    be().poolConv2dBackwardInput(conv, pool, dPool, argmax, w, dxGot);
+    expectClose(dxGot, dxWant, 1e-5, 1e-5);
+    const dwWant = new Float32Array(w.length);
+    const dbWant = new Float32Array(conv.outC);
+    const dwGot = dwWant.slice();
+    const dbGot = dbWant.slice();
+    ref.spikePoolConv2dBackwardWeight(conv, pool, x, dPool, argmax, dwWant, dbWant, false);
+    be().spikePoolConv2dBackwardWeight(conv, pool, x, dPool, argmax, dwGot, dbGot, false);
+    expectClose(dwGot, dwWant, 1e-4, 1e-5);
+    expectClose(dbGot, dbWant, 1e-4, 1e-5);
+
+    argmax[7] = conv.outH * conv.outW;
+    expect(() => be().poolConv2dBackwardInput(conv, pool, dPool, argmax, w, dxGot)).toThrow(/argmax\[7\] = 64/);
+    expect(() => be().spikePoolConv2dBackwardWeight(conv, pool, x, dPool, argmax, dwGot, null, false)).toThrow(
+      KernelArgumentError,
+    );
+    argmax[7] = 0;
+    const other = { ...pool, inW: pool.inW + 1 };
+    expect(() => be().spikePoolConv2dBackwardWeight(conv, other, x, dPool, argmax, dwGot, null, false)).toThrow(
+      /must read the conv output/,
+    );
+    expect(() =>
+      be().spikePoolConv2dBackwardWeight(conv, pool, x.subarray(1), dPool, argmax, dwGot, null, false),
+    ).toThrow(/x has/);
+    expect(() => be().engine.spikePoolConv2dBackwardWeightPtr(conv, other, 0, 0, 0, 0, 0, false)).toThrow(
+      /must read the conv output/,
+    );
   });
 
   describe('pooling', () => {

@@ -1,4 +1,4 @@
-import type { Backend } from '../backend.js';
+import type { Backend, Conv2dGeometry, Pool2dGeometry } from '../backend.js';
 import { spikeConv2dPoolForward } from './conv-pool.js';
 import { adamStep } from './adam.js';
 import { conv2dBackwardInput, conv2dBackwardWeight, conv2dForward } from './conv.js';
@@ -9,6 +9,18 @@ import { logSoftmax } from './softmax.js';
 
 export { KernelArgumentError } from './check.js';
 export { surrogateGrad } from './lif.js';
+
+/** The conv-output gradient of a conv followed by a max-pool: `maxPool2dBackward(pool, dPool, argmax)`. */
+function poolGradient(
+  conv: Conv2dGeometry,
+  pool: Pool2dGeometry,
+  dPool: Float32Array,
+  argmax: Int32Array,
+): Float32Array {
+  const dConvOut = new Float32Array(conv.batch * conv.outC * conv.outH * conv.outW);
+  maxPool2dBackward(pool, dPool, argmax, dConvOut);
+  return dConvOut;
+}
 
 /**
  * The reference backend: plain TypeScript loops on Float32Array, always available, and the numerical
@@ -25,9 +37,10 @@ export const referenceBackend: Backend = {
   spikeConv2dBackwardWeight: conv2dBackwardWeight,
   spikeConv2dPoolForward,
   poolConv2dBackwardInput(conv, pool, dPool, argmax, w, dx) {
-    const dConvOut = new Float32Array(conv.batch * conv.outC * conv.outH * conv.outW);
-    maxPool2dBackward(pool, dPool, argmax, dConvOut);
-    conv2dBackwardInput(conv, dConvOut, w, dx);
+    conv2dBackwardInput(conv, poolGradient(conv, pool, dPool, argmax), w, dx);
+  },
+  spikePoolConv2dBackwardWeight(conv, pool, x, dPool, argmax, dw, dBias, accumulate) {
+    conv2dBackwardWeight(conv, x, poolGradient(conv, pool, dPool, argmax), dw, dBias, accumulate);
   },
   maxPool2dForward,
   maxPool2dBackward,

@@ -34,7 +34,29 @@ export interface KernelExports {
   fmaPeak(iterations: number, x: number): number;
   gemmWorkspace(m: number, n: number, k: number): number;
   conv2dWorkspace(inC: number, outC: number, kH: number, kW: number, outH: number, outW: number): number;
-  poolConvBackwardInputWorkspace(inC: number, inH: number, inW: number, outC: number, kH: number, kW: number): number;
+  poolConvBackwardInputWorkspace(
+    inC: number,
+    inH: number,
+    inW: number,
+    outC: number,
+    kH: number,
+    kW: number,
+    padH: number,
+    padW: number,
+    outH: number,
+    outW: number,
+    pooled: number,
+  ): number;
+  spikePoolConv2dWorkspace(
+    inC: number,
+    inH: number,
+    inW: number,
+    outC: number,
+    kH: number,
+    kW: number,
+    outH: number,
+    outW: number,
+  ): number;
   spikeGemmWorkspace(k: number): number;
   lifWorkspace(): number;
   spikeConv2dWorkspace(
@@ -80,6 +102,7 @@ export const KERNELS = [
   'spikeConv2dBackwardWeight',
   'poolConvBackwardInput',
   'spikeConv2dPoolForward',
+  'spikePoolConv2dBackwardWeight',
 ] as const;
 export type KernelExport = (typeof KERNELS)[number];
 

@@ -46,6 +46,38 @@ function poolSizes(g: Pool2dGeometry): { x: number; out: number } {
   return { x: planes * g.inH * g.inW, out: planes * g.outH * g.outW };
 }
 
+/**
+ * The checks shared by the kernels of a conv followed by a max-pool, fed by the pool's gradient: the pool reads
+ * the conv's output, dPool and argmax are long enough, and no argmax lies beyond the conv-output plane (negative:
+ * no window, skipped as by maxPool2dBackward). Returns the pooled element count.
+ */
+function checkPoolGradient(
+  kernel: string,
+  conv: Conv2dGeometry,
+  pool: Pool2dGeometry,
+  dPool: Float32Array,
+  argmax: Int32Array,
+): number {
+  if (pool.batch !== conv.batch || pool.channels !== conv.outC || pool.inH !== conv.outH || pool.inW !== conv.outW) {
+    throw new KernelArgumentError(
+      `wasm.${kernel} (src/backend/wasm/wasm-backend.ts): the pool geometry does not read the conv output`,
+    );
+  }
+  const pooled = poolSizes(pool).out;
+  need(kernel, 'dPool', dPool, pooled);
+  need(kernel, 'argmax', argmax, pooled);
+  const plane = conv.outH * conv.outW;
+  for (let i = 0; i < pooled; i++) {
+    const a = argmax[i]!;
+    if (a >= plane) {
+      throw new KernelArgumentError(
+        `wasm.${kernel} (src/backend/wasm/wasm-backend.ts): argmax[${i}] = ${a} is outside the ${plane}-element conv-output plane`,
+      );
+    }
+  }
+  return pooled;
+}
+
 class WasmBackendImpl implements WasmBackend {
   readonly name = 'wasm';
 
@@ -280,17 +312,11 @@ class WasmBackendImpl implements WasmBackend {
     w: Float32Array,
     dx: Float32Array,
   ): void {
+    const name = 'poolConv2dBackwardInput';
     const s = convSizes(conv);
-    const pooled = poolSizes(pool).out;
-    need('poolConv2dBackwardInput', 'dPool', dPool, pooled);
-    need('poolConv2dBackwardInput', 'argmax', argmax, pooled);
-    need('poolConv2dBackwardInput', 'w', w, s.w);
-    need('poolConv2dBackwardInput', 'dx', dx, s.x);
-    if (pool.batch !== conv.batch || pool.channels !== conv.outC || pool.inH !== conv.outH || pool.inW !== conv.outW) {
-      throw new KernelArgumentError(
-        'wasm.poolConv2dBackwardInput (src/backend/wasm/wasm-backend.ts): the pool geometry does not read the conv output',
-      );
-    }
+    const pooled = checkPoolGradient(name, conv, pool, dPool, argmax);
+    need(name, 'w', w, s.w);
+    need(name, 'dx', dx, s.x);
     this.scoped(() => {
       const px = this.out(dx, s.x);
       this.engine.poolConvBackwardInputPtr(
@@ -302,6 +328,33 @@ class WasmBackendImpl implements WasmBackend {
         px,
       );
       this.get(px, dx, s.x);
+    });
+  }
+
+  spikePoolConv2dBackwardWeight(
+    conv: Conv2dGeometry,
+    pool: Pool2dGeometry,
+    x: Float32Array,
+    dPool: Float32Array,
+    argmax: Int32Array,
+    dw: Float32Array,
+    dBias: Float32Array | null,
+    accumulate: boolean,
+  ): void {
+    const name = 'spikePoolConv2dBackwardWeight';
+    const s = convSizes(conv);
+    const pooled = checkPoolGradient(name, conv, pool, dPool, argmax);
+    need(name, 'x', x, s.x);
+    need(name, 'dw', dw, s.w);
+    if (dBias) need(name, 'dBias', dBias, conv.outC);
+    this.scoped(() => {
+      const pw = accumulate ? this.put(dw, s.w) : this.out(dw, s.w);
+      const pb = dBias ? (accumulate ? this.put(dBias, conv.outC) : this.out(dBias, conv.outC)) : 0;
+      const pd = this.put(dPool, pooled);
+      const pa = this.put(argmax, pooled);
+      this.engine.spikePoolConv2dBackwardWeightPtr(conv, pool, this.put(x, s.x), pd, pa, pw, pb, accumulate);
+      this.get(pw, dw, s.w);
+      if (dBias) this.get(pb, dBias, conv.outC);
     });
   }
 
