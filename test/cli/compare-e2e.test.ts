@@ -52,7 +52,7 @@ describe('spikets compare end to end (built CLI, MNIST subset)', () => {
     const recomputed = experiment.analyse(results);
     expect(JSON.parse(JSON.stringify(recomputed))).toEqual(analysis);
     const snn = results.models.snn!;
-    expect(snn.finalAccuracy).toBe(snn.evals.at(-1)!.testAccuracy);
+    expect(snn.finalAccuracy).toBe(snn.evals.at(-1).testAccuracy);
     expect(snn.bestAccuracy).toBe(Math.max(...snn.evals.map((e) => e.testAccuracy)));
     const csv = readFileSync(join(out, 'iterations.csv'), 'utf8').trim().split('\n');
     expect(csv.length - 1).toBe(snn.iterations.length + results.models.cnn!.iterations.length);

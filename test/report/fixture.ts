@@ -212,10 +212,10 @@ export function syntheticResults(options: SyntheticOptions = {}): Results {
         trainTimeS: its.reduce((s, it) => s + it.timeS, 0),
         evalTimeS: 2 * p.secs,
         trainLoss: its.reduce((s, it) => s + it.loss, 0) / its.length,
-        testAccuracy: endEval?.testAccuracy ?? evals.at(-1)!.testAccuracy,
+        testAccuracy: endEval?.testAccuracy ?? evals.at(-1).testAccuracy,
       };
     });
-    const finalAccuracy = evals.at(-1)!.testAccuracy;
+    const finalAccuracy = evals.at(-1).testAccuracy;
     models[kind] = {
       kind,
       itersPerEpoch: ipe,

@@ -137,7 +137,7 @@ describe('charts', () => {
     const values = (loss.spec as { data: { values: { model: string; iter: number }[] } }).data.values;
     const snn = values.filter((v) => v.model === 'SNN');
     expect(snn.length).toBeLessThanOrEqual(51);
-    expect(snn.at(-1)!.iter).toBe(200); // the last point is always kept
+    expect(snn.at(-1).iter).toBe(200); // the last point is always kept
   });
 
   it('caps the raster at maxRasterNeurons per layer', () => {

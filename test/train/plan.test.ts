@@ -80,7 +80,7 @@ describe('fused layer-by-layer plan = stepping the network', () => {
     // the last layer's count per step is the sum of the output spikes of that step
     const out = trained.spk.values;
     const perStep = Array.from({ length: 6 }, (_, t) => out.slice(t * 20, (t + 1) * 20).reduce((a, b) => a + b, 0));
-    expect(Array.from(counts.at(-1)!)).toEqual(perStep);
+    expect(Array.from(counts.at(-1))).toEqual(perStep);
     expect(counts.map((c) => c.length)).toEqual([6, 6, 6, 6]);
     // a segment of only a reshape between two spiking layers passes the gradient through
     const r = randomTensor([6, 4, 5], rng);

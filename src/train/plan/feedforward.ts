@@ -224,8 +224,8 @@ export class FeedForwardPlan {
         if (layer instanceof Flatten && i < seg.layers.length - 1) continue; // a reshape: same values, same order
         // a conv reading a spiking layer's output sees 0/1 spikes: the backend may go sparse, and pool in the same pass
         const spikeConv = layer instanceof Conv2d && segIndex > 0 && i === 0;
-        const pool = spikeConv ? seg.layers[i + 1] : undefined;
-        const last = pool instanceof MaxPool2d ? i + 1 : i; // the layer whose output this step writes
+        const pool = spikeConvPool(seg, segIndex, i) ? seg.layers[i + 1] : undefined;
+        const last = pool ? i + 1 : i; // the layer whose output this step writes
         const outSize = sizeOf(shapes[last + 1]!);
         const dst =
           last === seg.layers.length - 1
@@ -311,13 +311,14 @@ export class FeedForwardPlan {
     const chunk = chunkSize(shapes, samples);
     for (let s0 = 0; s0 < samples; s0 += chunk) {
       const n = Math.min(chunk, samples - s0);
-      const outSize = sizeOf(shapes.at(-1)!);
+      const outSize = sizeOf(shapes.at(-1));
       let g = dOut.subarray(s0 * outSize, (s0 + n) * outSize);
       // gradient into the output of layer i+1 (the pool after a conv: its sparse form feeds the conv's input grad)
       let gAfter: Float32Array | null = null;
       for (let i = seg.layers.length - 1; i >= 0; i--) {
         const layer = seg.layers[i]!;
         if (layer instanceof Flatten) continue; // a reshape: the gradient is the same array
+        if (i > 0 && spikeConvPool(seg, segIndex, i - 1)) continue; // the conv before takes the pool's gradient
         const inSize = sizeOf(shapes[i]!);
         const first = readsSegmentInput(seg, i);
         const layerInput = first
@@ -332,22 +333,22 @@ export class FeedForwardPlan {
           const geom = convGeom(layer, shapes[i]!, n);
           const dw = grads.get(layer.weight)!;
           const db = layer.bias ? grads.get(layer.bias)! : null;
-          if (segIndex > 0 && i === 0) backend.spikeConv2dBackwardWeight(geom, layerInput!, g, dw, db, true);
-          else backend.conv2dBackwardWeight(geom, layerInput!, g, dw, db, true);
+          const w = layer.weight.values;
           const next = seg.layers[i + 1];
-          if (dIn && next instanceof MaxPool2d) {
+          const spikes = segIndex > 0 && i === 0;
+          if (next instanceof MaxPool2d && (spikes || dIn)) {
+            // only each pooling window's argmax has a conv-output gradient: both gradients start from the pool's
+            const pg = poolGeom(next, shapes[i + 1]!, n);
             const pooled = sizeOf(shapes[i + 2]!);
             const argmax = trace[i + 1]!.argmax!.subarray(s0 * pooled, (s0 + n) * pooled);
-            backend.poolConv2dBackwardInput(
-              geom,
-              poolGeom(next, shapes[i + 1]!, n),
-              gAfter!,
-              argmax,
-              layer.weight.values,
-              dIn,
-            );
-          } else if (dIn) {
-            backend.conv2dBackwardInput(geom, g, layer.weight.values, dIn);
+            const dPool = spikes ? g : gAfter!; // a fused pair skipped the pool's own backward
+            if (spikes) backend.spikePoolConv2dBackwardWeight(geom, pg, layerInput!, dPool, argmax, dw, db, true);
+            else backend.conv2dBackwardWeight(geom, layerInput!, g, dw, db, true);
+            if (dIn) backend.poolConv2dBackwardInput(geom, pg, dPool, argmax, w, dIn);
+          } else {
+            if (spikes) backend.spikeConv2dBackwardWeight(geom, layerInput!, g, dw, db, true);
+            else backend.conv2dBackwardWeight(geom, layerInput!, g, dw, db, true);
+            if (dIn) backend.conv2dBackwardInput(geom, g, w, dIn);
           }
         } else if (layer instanceof MaxPool2d) {
           const outLen = sizeOf(shapes[i + 1]!);
@@ -370,6 +371,14 @@ export class FeedForwardPlan {
     }
     return dInput;
   }
+}
+
+/**
+ * Whether layer i of segment segIndex is a conv on spikes (the first layer after a spiking layer) followed by a
+ * max-pool: the pair runs as one fused kernel forward, and backward from the pool's gradient.
+ */
+function spikeConvPool(seg: Segment, segIndex: number, i: number): boolean {
+  return segIndex > 0 && i === 0 && seg.layers[0] instanceof Conv2d && seg.layers[1] instanceof MaxPool2d;
 }
 
 /** Whether layer i of a segment sees the segment's input as it is (only reshapes before it). */
