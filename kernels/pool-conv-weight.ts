@@ -8,8 +8,8 @@
 //
 // The inner loop is tap-major so that the sum runs in registers: for one input channel c and one tap (kh, kw),
 //   dW^T[(c, kh, kw), :] += sum over the spikes s valid for that tap of x_s * dOut^T[p(s, kh, kw), :]
-// in passes of at most 7 f32x4 accumulators, added to the per-thread partial once per pass (instead of a load and
-// a store per multiply-add). Finding each tap's spikes without a division or a branch per (spike, tap):
+// in registers, 7 vectors at a time (./entry-sums.ts), added to the per-thread partial once per pass (instead of a
+// load and a store per multiply-add). Finding each tap's spikes without a division or a branch per (spike, tap):
 //  - a spike of channel c at (ih, iw) is valid for tap (kh, kw) when oh = (ih + pH - kh) / sH and
 //    ow = (iw + pW - kw) / sW are whole and in range; per (ih, kh) the row offset of oh comes from a table;
 //  - the channel's spikes are bucketed by column and listed per kh in "column order" (columns grouped by
@@ -20,7 +20,8 @@
 // the thread's images; phase 1: rows of dW and dBias summed over the threads that ran phase 0.
 import { at } from './gemm';
 import { gatherNonzero } from './sparse-gemm';
-import { madd, roundUp, shareStart } from './simd';
+import { sumRows } from './entry-sums';
+import { roundUp, shareStart } from './simd';
 
 /** Images whose spikes are listed together. */
 const GROUP: i32 = 4;
@@ -85,56 +86,6 @@ export function spikePoolConv2dWorkspace(
   inC: i32, inH: i32, inW: i32, outC: i32, kH: i32, kW: i32, outH: i32, outW: i32,
 ): i32 {
   return layout(0, inC, inH, inW, outC, kH, kW, outH, outW);
-}
-
-/** d += v (one f32x4 at byte address d). */
-// @ts-ignore: decorator
-@inline
-function addTo(d: usize, v: v128): void {
-  v128.store(d, f32x4.add(v128.load(d), v));
-}
-
-/** One pass of n <= 7 vectors (a constant where inlined): dst[0, 16n) += sum over [e0, e1) of x * row[w0 + ...]. */
-// @ts-ignore: decorator
-@inline
-function pass(n: i32, e0: usize, e1: usize, w0: usize, dst: usize): void {
-  let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
-  let a4 = f32x4.splat(0), a5 = f32x4.splat(0), a6 = f32x4.splat(0);
-  for (let e = e0; e < e1; e += 8) {
-    const src = <usize>load<u32>(e) + w0;
-    const s = v128.load32_splat(e, 4);
-    a0 = madd(s, v128.load(src), a0);
-    if (n > 1) a1 = madd(s, v128.load(src, 16), a1);
-    if (n > 2) a2 = madd(s, v128.load(src, 32), a2);
-    if (n > 3) a3 = madd(s, v128.load(src, 48), a3);
-    if (n > 4) a4 = madd(s, v128.load(src, 64), a4);
-    if (n > 5) a5 = madd(s, v128.load(src, 80), a5);
-    if (n > 6) a6 = madd(s, v128.load(src, 96), a6);
-  }
-  addTo(dst, a0);
-  if (n > 1) addTo(dst + 16, a1);
-  if (n > 2) addTo(dst + 32, a2);
-  if (n > 3) addTo(dst + 48, a3);
-  if (n > 4) addTo(dst + 64, a4);
-  if (n > 5) addTo(dst + 80, a5);
-  if (n > 6) addTo(dst + 96, a6);
-}
-
-/** One tap: its `vecs` output vectors in passes of 7, then one pass for the rest. */
-function tap(e0: usize, e1: usize, shift: usize, dst: usize, vecs: i32): void {
-  let v = 0;
-  for (; v + 7 <= vecs; v += 7) pass(7, e0, e1, shift + (<usize>v << 4), dst + (<usize>v << 4));
-  const w0 = shift + (<usize>v << 4);
-  const d = dst + (<usize>v << 4);
-  switch (vecs - v) {
-    case 6: pass(6, e0, e1, w0, d); break;
-    case 5: pass(5, e0, e1, w0, d); break;
-    case 4: pass(4, e0, e1, w0, d); break;
-    case 3: pass(3, e0, e1, w0, d); break;
-    case 2: pass(2, e0, e1, w0, d); break;
-    case 1: pass(1, e0, e1, w0, d); break;
-    default:
-  }
 }
 
 /** The per-call tables: row offsets per (ih, kh), the column order, each kw's slot range, per-pixel facts. */
@@ -333,7 +284,7 @@ export function spikePoolConv2dBackwardWeight(
           // entries point at dOut^T[oh, (iw + pW) div sW]; this tap reads kw div sW rows before it
           const shift = <usize>(-((kw / sW) * rowBytes));
           const dst = at(part, ((c * kH + kh) * kW + kw) * oc4);
-          tap(list + (<usize>lo << 3), list + (<usize>hi << 3), shift, dst, vecs);
+          sumRows(list + (<usize>lo << 3), list + (<usize>hi << 3), shift, vecs, dst);
         }
       }
     }

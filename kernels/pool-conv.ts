@@ -8,16 +8,14 @@
 //  2. dX is accumulated channel-last and zero-padded, [(inH + 2pH) * (inW + 2pW), inC4], so every entry's
 //     footprint is whole: kernel row (kh) is one run of kW*inC4 floats, and with the weights transposed once to
 //     Wt[o, kh, kw, inC4] the footprint of p is the nv = kH*kW*inC4/4 vectors of Wt[o] at fixed offsets from p;
-//  3. for each p the footprint is summed over p's entries in passes of at most 7 f32x4 registers, and each
-//     register is added to dX once per pass (instead of a load and a store per multiply-add);
+//  3. for each p the footprint is summed over p's entries in registers, 7 vectors at a time (./entry-sums.ts),
+//     and added to dX once per pass (instead of a load and a store per multiply-add);
 //  4. the interior of the accumulator is written back NCHW, 4x4 blocks transposed in registers.
 // Threads split the batch. For one dX element the sum runs over positions p in increasing order, each p's
 // contribution summed over its entries in (o, pooled position) order.
 import { at, transpose4Store } from './gemm';
-import { madd, roundUp, shareStart } from './simd';
-
-/** Registers one pass accumulates: 7 sums + 7 loaded weight vectors + the gradient fit the 15 xmm TurboFan uses. */
-const PASS: i32 = 7;
+import { sumRowsScattered } from './entry-sums';
+import { roundUp, shareStart } from './simd';
 
 // Scratch of one thread, in bytes from ws, each region 64-byte aligned:
 // [wt: outC*nv f32x4 | acc: padded plane * inC4 floats | offs: nv u32 | starts, cursor: P+1 i32 each |
@@ -36,59 +34,6 @@ export function poolConvBackwardInputWorkspace(
   const plane = (inH + 2 * pH) * (inW + 2 * pW);
   const positions = outH * outW;
   return r64(outC * nv * 16) + r64(plane * c4 * 4) + r64(nv * 4) + 2 * r64((positions + 1) * 4) + r64(outC * pooled * 8);
-}
-
-/** d += v (one f32x4 at byte address d). */
-// @ts-ignore: decorator
-@inline
-function addTo(d: usize, v: v128): void {
-  v128.store(d, f32x4.add(v128.load(d), v));
-}
-
-/**
- * One pass of n <= 7 vectors (n a constant where inlined): sums g * (vectors [w0, w0 + 16n) bytes of the weight
- * row) over the entries [e0, e1), then adds vector i to dX at `pos + offs[i]`.
- */
-// @ts-ignore: decorator
-@inline
-function pass(n: i32, e0: usize, e1: usize, w0: usize, pos: usize, offs: usize): void {
-  let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
-  let a4 = f32x4.splat(0), a5 = f32x4.splat(0), a6 = f32x4.splat(0);
-  for (let e = e0; e < e1; e += 8) {
-    const src = <usize>load<u32>(e) + w0;
-    const g = v128.load32_splat(e, 4);
-    a0 = madd(g, v128.load(src), a0);
-    if (n > 1) a1 = madd(g, v128.load(src, 16), a1);
-    if (n > 2) a2 = madd(g, v128.load(src, 32), a2);
-    if (n > 3) a3 = madd(g, v128.load(src, 48), a3);
-    if (n > 4) a4 = madd(g, v128.load(src, 64), a4);
-    if (n > 5) a5 = madd(g, v128.load(src, 80), a5);
-    if (n > 6) a6 = madd(g, v128.load(src, 96), a6);
-  }
-  addTo(pos + <usize>load<u32>(offs), a0);
-  if (n > 1) addTo(pos + <usize>load<u32>(offs, 4), a1);
-  if (n > 2) addTo(pos + <usize>load<u32>(offs, 8), a2);
-  if (n > 3) addTo(pos + <usize>load<u32>(offs, 12), a3);
-  if (n > 4) addTo(pos + <usize>load<u32>(offs, 16), a4);
-  if (n > 5) addTo(pos + <usize>load<u32>(offs, 20), a5);
-  if (n > 6) addTo(pos + <usize>load<u32>(offs, 24), a6);
-}
-
-/** Passes over all nv vectors of the footprint: 7 at a time, then one pass for the rest. */
-function footprint(e0: usize, e1: usize, nv: i32, pos: usize, offs: usize): void {
-  let v = 0;
-  for (; v + PASS <= nv; v += PASS) pass(PASS, e0, e1, <usize>v << 4, pos, at(offs, v));
-  const w0 = <usize>v << 4;
-  const o = at(offs, v);
-  switch (nv - v) {
-    case 6: pass(6, e0, e1, w0, pos, o); break;
-    case 5: pass(5, e0, e1, w0, pos, o); break;
-    case 4: pass(4, e0, e1, w0, pos, o); break;
-    case 3: pass(3, e0, e1, w0, pos, o); break;
-    case 2: pass(2, e0, e1, w0, pos, o); break;
-    case 1: pass(1, e0, e1, w0, pos, o); break;
-    default:
-  }
 }
 
 /**
@@ -205,7 +150,7 @@ export function poolConvBackwardInput(
       const oh = p / outW;
       const ow = p - oh * outW;
       const pos = at(acc, (oh * sH * wp + ow * sW) * c4);
-      footprint(entries + (<usize>s << 3), entries + (<usize>e << 3), nv, pos, offs);
+      sumRowsScattered(entries + (<usize>s << 3), entries + (<usize>e << 3), nv, pos, offs);
     }
     writeBack(acc, dx, b, inC, inH, inW, c4, pH, pW);
   }
