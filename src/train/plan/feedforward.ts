@@ -311,7 +311,7 @@ export class FeedForwardPlan {
     const chunk = chunkSize(shapes, samples);
     for (let s0 = 0; s0 < samples; s0 += chunk) {
       const n = Math.min(chunk, samples - s0);
-      const outSize = sizeOf(shapes.at(-1));
+      const outSize = sizeOf(shapes[shapes.length - 1]!);
       let g = dOut.subarray(s0 * outSize, (s0 + n) * outSize);
       // gradient into the output of layer i+1 (the pool after a conv: its sparse form feeds the conv's input grad)
       let gAfter: Float32Array | null = null;
