@@ -2,10 +2,13 @@
 // several threads take (tid, nth, wsBase, wsStride) first: thread tid works on its share of the output and uses
 // scratch at wsBase + tid*wsStride; `*Workspace` functions give the bytes of scratch one thread needs.
 export { gemm, gemmWorkspace } from './gemm';
-export { conv2dForward, conv2dBackwardInput, conv2dBackwardWeight, conv2dWorkspace } from './conv';
+export { conv2dBackwardInput, conv2dBackwardWeight, conv2dWorkspace } from './conv';
+export { conv2dForward, conv2dForwardWorkspace } from './conv-forward';
 export { maxPool2dForward, maxPool2dBackward, avgPool2dForward, avgPool2dBackward } from './pool';
 export { poolConvBackwardInput, poolConvBackwardInputWorkspace } from './pool-conv';
+export { poolConvBackwardWeight, poolConvBackwardWeightWorkspace } from './pool-conv-weight';
 export { logSoftmax } from './softmax';
+export { relu, reluBackward, countOutsideI32 } from './relu';
 export { lifForward, lifBackward } from './lif';
 export { adamStep } from './adam';
 export { spikeGemm, spikeGemmWeightGrad, spikeGemmWorkspace, countNonzero } from './sparse-gemm';

@@ -4,6 +4,7 @@ import { conv2dBackwardInput, conv2dBackwardWeight, conv2dForward } from './conv
 import { gemm } from './gemm.js';
 import { lifBackward, lifForward } from './lif.js';
 import { avgPool2dBackward, avgPool2dForward, maxPool2dBackward, maxPool2dForward } from './pool.js';
+import { relu, reluBackward } from './relu.js';
 import { logSoftmax } from './softmax.js';
 
 export { KernelArgumentError } from './check.js';
@@ -27,10 +28,17 @@ export const referenceBackend: Backend = {
     maxPool2dBackward(pool, dPool, argmax, dConvOut);
     conv2dBackwardInput(conv, dConvOut, w, dx);
   },
+  poolConv2dBackwardWeight(conv, pool, x, dPool, argmax, dw, dBias, accumulate) {
+    const dConvOut = new Float32Array(conv.batch * conv.outC * conv.outH * conv.outW);
+    maxPool2dBackward(pool, dPool, argmax, dConvOut);
+    conv2dBackwardWeight(conv, x, dConvOut, dw, dBias, accumulate);
+  },
   maxPool2dForward,
   maxPool2dBackward,
   avgPool2dForward,
   avgPool2dBackward,
+  relu,
+  reluBackward,
   logSoftmax,
   lifForward,
   lifBackward,

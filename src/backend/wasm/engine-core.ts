@@ -34,8 +34,11 @@ export interface KernelExports {
   fmaPeak(iterations: number, x: number): number;
   gemmWorkspace(m: number, n: number, k: number): number;
   conv2dWorkspace(inC: number, outC: number, kH: number, kW: number, outH: number, outW: number): number;
+  conv2dForwardWorkspace(inC: number, outC: number, kH: number, kW: number, outW: number): number;
   poolConvBackwardInputWorkspace(inC: number, inH: number, inW: number, outC: number, kH: number, kW: number): number;
+  poolConvBackwardWeightWorkspace(batch: number, pooled: number, convPlane: number): number;
   spikeGemmWorkspace(k: number): number;
+  countOutsideI32(a: number, n: number, lo: number, hi: number): number;
   spikeConv2dWorkspace(
     inC: number,
     inW: number,
@@ -67,6 +70,9 @@ export const KERNELS = [
   'spikeConv2dForward',
   'spikeConv2dBackwardWeight',
   'poolConvBackwardInput',
+  'poolConvBackwardWeight',
+  'relu',
+  'reluBackward',
 ] as const;
 export type KernelExport = (typeof KERNELS)[number];
 

@@ -121,7 +121,10 @@ export class WasmEngine extends EngineCore {
 
   /** out `[B,outC,outH,outW]` = conv(x `[B,inC,inH,inW]`, w `[outC,inC,kH,kW]`) + bias (`bias` 0: none). */
   conv2dForwardPtr(g: Conv2dGeometry, x: Ptr, w: Ptr, bias: Ptr, out: Ptr): void {
-    const nth = this.convPrepare('conv2dForwardPtr', g);
+    checkConv('conv2dForwardPtr', g);
+    this.ensureWorkspace(this.exports.conv2dForwardWorkspace(g.inC, g.outC, g.kH, g.kW, g.outW));
+    // threads split the output rows of the batch
+    const nth = this.pick(2 * g.batch * g.outC * g.outH * g.outW * g.inC * g.kH * g.kW, GRAIN_FLOPS, g.batch * g.outH);
     this.exec('conv2dForward', nth, [x, w, bias, out, ...this.convArgs(g)]);
   }
 
@@ -158,6 +161,51 @@ export class WasmEngine extends EngineCore {
       g.strideW,
       g.padH,
       g.padW,
+      g.outW,
+      pooled,
+    ]);
+  }
+
+  /**
+   * dw (+)= conv2dBackwardWeight(conv, x, maxPool2dBackward(pool, dPool, argmax)), dBias (+)= sum of dPool, from the
+   * nonzero pooled gradients only (one input patch each); argmax must lie in the conv output plane.
+   */
+  poolConvBackwardWeightPtr(
+    conv: Conv2dGeometry,
+    pool: Pool2dGeometry,
+    x: Ptr,
+    dPool: Ptr,
+    argmax: Ptr,
+    dw: Ptr,
+    dBias: Ptr,
+    accumulate: boolean,
+  ): void {
+    checkConv('poolConvBackwardWeightPtr', conv);
+    checkPool('poolConvBackwardWeightPtr', pool);
+    const g = conv;
+    const pooled = pool.outH * pool.outW;
+    this.ensureWorkspace(this.exports.poolConvBackwardWeightWorkspace(g.batch, pooled, g.outH * g.outW));
+    // about a quarter of the dense work at most (a 2x2 pool), split by output channel
+    const nth = this.pick((g.batch * g.outC * pooled * g.inC * g.kH * g.kW) / 2, GRAIN_FLOPS, g.outC);
+    this.exec('poolConvBackwardWeight', nth, [
+      x,
+      dPool,
+      argmax,
+      dw,
+      dBias,
+      +accumulate,
+      g.batch,
+      g.inC,
+      g.inH,
+      g.inW,
+      g.outC,
+      g.kH,
+      g.kW,
+      g.strideH,
+      g.strideW,
+      g.padH,
+      g.padW,
+      g.outH,
       g.outW,
       pooled,
     ]);
@@ -203,6 +251,24 @@ export class WasmEngine extends EngineCore {
     const planes = g.batch * g.channels;
     const nth = this.pick(planes * g.outH * g.outW * g.kH * g.kW, GRAIN_ELEMENTS, planes);
     this.exec('avgPool2dBackward', nth, [dOut, dx, ...this.poolArgs(g)]);
+  }
+
+  /** out = x > 0 ? x : 0 over n floats (NaN -> 0); out may be x. */
+  reluPtr(n: number, x: Ptr, out: Ptr): void {
+    count('reluPtr', 'n', n);
+    this.exec('relu', this.pick(n, GRAIN_ELEMENTS * 4), [n, x, out]);
+  }
+
+  /** dx = y > 0 ? dy : 0 over n floats; dx may be dy. */
+  reluBackwardPtr(n: number, y: Ptr, dy: Ptr, dx: Ptr): void {
+    count('reluBackwardPtr', 'n', n);
+    this.exec('reluBackward', this.pick(n, GRAIN_ELEMENTS * 4), [n, y, dy, dx]);
+  }
+
+  /** Entries of the int32 array at p[0, n) outside [lo, hi] (one thread: a vector compare per 4 entries). */
+  countOutsidePtr(p: Ptr, n: number, lo: number, hi: number): number {
+    count('countOutsidePtr', 'n', n);
+    return this.exports.countOutsideI32(p, n, lo, hi);
   }
 
   logSoftmaxPtr(rows: number, cols: number, x: Ptr, out: Ptr): void {
