@@ -4,6 +4,7 @@
 export { gemm, gemmWorkspace } from './gemm';
 export { conv2dBackwardInput, conv2dBackwardWeight, conv2dWorkspace } from './conv';
 export { conv2dForward, conv2dForwardWorkspace } from './conv-forward';
+export { conv2dForwardWinograd, conv2dWinogradWorkspace } from './conv-winograd';
 export { maxPool2dForward, maxPool2dBackward, avgPool2dForward, avgPool2dBackward } from './pool';
 export { poolConvBackwardInput, poolConvBackwardInputWorkspace } from './pool-conv';
 export { poolConvBackwardWeight, poolConvBackwardWeightWorkspace } from './pool-conv-weight';

@@ -4,6 +4,7 @@ import { makeConv2dGeometry, makePool2dGeometry } from '../../src/backend/geomet
 import { KernelArgumentError, referenceBackend as ref } from '../../src/backend/reference/index.js';
 import { createWasmBackend, type Ptr, type WasmBackend, type WasmEngine } from '../../src/backend/wasm/index.js';
 import { Rng } from '../../src/tensor/random.js';
+import { relL2 } from '../helpers/numeric.js';
 
 const rand = (rng: Rng, n: number, lo = -1, hi = 1): Float32Array =>
   Float32Array.from({ length: n }, () => rng.uniformRange(lo, hi));
@@ -295,6 +296,71 @@ describe.each(['1 thread', '2 threads', 'simd128, 3 threads'])('wasm kernels vs 
         expectClose(dwNoBias, dwNoBiasWant, 2e-5 * Math.sqrt(g.batch * g.outH * g.outW), 1e-5);
       });
     }
+
+    describe("Winograd F(2x2, 5x5) forward (the engine's 'auto' choice for 5x5 stride-1 convs)", () => {
+      const shapes: [string, Conv2dGeometry][] = [
+        ['seed conv2, batch 5', makeConv2dGeometry({ batch: 5, inC: 12, inH: 12, inW: 12, outC: 64, kernelSize: 5 })],
+        [
+          'batch 1, 6 output channels (a partial strip)',
+          makeConv2dGeometry({ batch: 1, inC: 4, inH: 12, inW: 12, outC: 6, kernelSize: 5 }),
+        ],
+        [
+          'wide, two tile groups per row, 3 images',
+          makeConv2dGeometry({ batch: 3, inC: 5, inH: 10, inW: 20, outC: 9, kernelSize: 5 }),
+        ],
+        [
+          'one tile row, odd batch (partial GEMM strips)',
+          makeConv2dGeometry({ batch: 7, inC: 8, inH: 6, inW: 12, outC: 4, kernelSize: 5 }),
+        ],
+      ];
+      for (const [name, g] of shapes) {
+        it(`${name}: equals the reference and the direct kernel, with and without bias`, () => {
+          const e = be().engine;
+          const rng = new Rng(41);
+          const xN = g.batch * g.inC * g.inH * g.inW;
+          const oN = g.batch * g.outC * g.outH * g.outW;
+          // ReLU-like inputs (half zeros) and PyTorch-scale weights, like the CNN's conv2
+          const x = rand(rng, xN).map((v) => Math.max(v, 0));
+          const w = rand(rng, g.outC * g.inC * 25, -0.2, 0.2);
+          const bias = rand(rng, g.outC);
+          for (const bb of [bias, null]) {
+            const want = new Float32Array(oN);
+            ref.conv2dForward(g, x, w, bb, want);
+            for (const algorithm of ['winograd', 'direct', 'auto'] as const) {
+              inArena(e, (put, get) => {
+                const po = put(new Float32Array(oN).fill(7));
+                const used = e.conv2dForwardPtr(g, put(x), put(w), bb ? put(bb) : 0, po, algorithm);
+                expect(used).toBe(algorithm === 'direct' ? 'direct' : 'winograd');
+                expect(relL2(get(po, oN), want), algorithm).toBeLessThan(5e-6);
+                expectClose(get(po, oN), want, 1e-5, 1e-4);
+              });
+            }
+            // through the contract: opt-in, and the default stays direct
+            const [viaOption, viaDefault] = [new Float32Array(oN), new Float32Array(oN)];
+            be().conv2dForward(g, x, w, bb, viaOption, { winograd: true });
+            be().conv2dForward(g, x, w, bb, viaDefault);
+            expect(relL2(viaOption, want)).toBeLessThan(5e-6);
+            inArena(e, (put, get) => {
+              const po = put(new Float32Array(oN));
+              e.conv2dForwardPtr(g, put(x), put(w), bb ? put(bb) : 0, po);
+              expectEqual(viaDefault, get(po, oN));
+            });
+          }
+        });
+      }
+
+      it('refuses a geometry it does not cover when asked for explicitly; auto falls back to direct', () => {
+        const e = be().engine;
+        const g = makeConv2dGeometry({ batch: 1, inC: 4, inH: 12, inW: 11, outC: 2, kernelSize: 5 });
+        inArena(e, (put) => {
+          const x = put(new Float32Array(4 * 12 * 11));
+          const w = put(new Float32Array(2 * 4 * 25));
+          const out = put(new Float32Array(2 * 8 * 7));
+          expect(() => e.conv2dForwardPtr(g, x, w, 0, out, 'winograd')).toThrow(KernelArgumentError);
+          expect(e.conv2dForwardPtr(g, x, w, 0, out)).toBe('direct');
+        });
+      });
+    });
 
     it('all-zero and all-one spike inputs', () => {
       const g = makeConv2dGeometry({ batch: 2, inC: 12, inH: 12, inW: 12, outC: 16, kernelSize: 5 });

@@ -35,6 +35,7 @@ export interface KernelExports {
   gemmWorkspace(m: number, n: number, k: number): number;
   conv2dWorkspace(inC: number, outC: number, kH: number, kW: number, outH: number, outW: number): number;
   conv2dForwardWorkspace(inC: number, outC: number, kH: number, kW: number, outW: number): number;
+  conv2dWinogradWorkspace(inC: number, outC: number, outH: number, outW: number): number;
   poolConvBackwardInputWorkspace(inC: number, inH: number, inW: number, outC: number, kH: number, kW: number): number;
   poolConvBackwardWeightWorkspace(batch: number, pooled: number, convPlane: number): number;
   spikeGemmWorkspace(k: number): number;
@@ -73,6 +74,7 @@ export const KERNELS = [
   'poolConvBackwardWeight',
   'relu',
   'reluBackward',
+  'conv2dForwardWinograd',
 ] as const;
 export type KernelExport = (typeof KERNELS)[number];
 

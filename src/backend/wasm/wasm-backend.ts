@@ -3,6 +3,7 @@ import type {
   Backend,
   BufferProvider,
   Conv2dGeometry,
+  ConvForwardOptions,
   GemmArgs,
   LifArgs,
   Pool2dGeometry,
@@ -160,9 +161,10 @@ class WasmBackendImpl implements WasmBackend {
     w: Float32Array,
     bias: Float32Array | null,
     out: Float32Array,
+    options: ConvForwardOptions = {},
   ): void {
     this.convForward('conv2dForward', g, x, w, bias, out, (px, pw, pb, po) =>
-      this.engine.conv2dForwardPtr(g, px, pw, pb, po),
+      this.engine.conv2dForwardPtr(g, px, pw, pb, po, options.winograd ? 'auto' : 'direct'),
     );
   }
 

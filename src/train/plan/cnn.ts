@@ -117,7 +117,9 @@ export class CnnPlan {
       }
       const out = this.ws.f32(`act${i + 1}`, n);
       if (layer instanceof Conv2d) {
-        backend.conv2dForward(convGeom(layer, inShape, B), h, layer.weight.values, layer.bias?.values ?? null, out);
+        // Winograd where the backend has it: a ReLU network is smooth in its sums (unlike a spiking one)
+        const g = convGeom(layer, inShape, B);
+        backend.conv2dForward(g, h, layer.weight.values, layer.bias?.values ?? null, out, { winograd: true });
       } else if (layer instanceof MaxPool2d) {
         const am = this.ws.i32(`argmax${i}`, n);
         argmax[i] = am;
