@@ -179,7 +179,9 @@ function col0(p: usize, s: usize): v128 {
 // @ts-ignore: decorator
 @inline
 function col1(p: usize, s: usize): v128 {
-  return at1(v128.load(p + 6 * s), v128.load(p + 12 * s), v128.load(p + 18 * s), v128.load(p + 24 * s), v128.load(p + 30 * s));
+  const m1 = v128.load(p + 6 * s);
+  const m2 = v128.load(p + 12 * s);
+  return at1(m1, m2, v128.load(p + 18 * s), v128.load(p + 24 * s), v128.load(p + 30 * s));
 }
 
 /**

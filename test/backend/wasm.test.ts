@@ -438,6 +438,16 @@ describe.each(['1 thread', '2 threads', 'simd128, 3 threads'])('wasm kernels vs 
         makePool2dGeometry({ batch: 2, channels: 5, inH: 5, inW: 8, kernelSize: 3, stride: 2, padding: 1 }),
       ],
       [
+        'channel-last path: 5 channels, padded strided 3x3 (rows of 15 floats), overlapping pool',
+        makeConv2dGeometry({ batch: 3, inC: 5, inH: 9, inW: 10, outC: 6, kernelSize: 3, stride: [2, 1], padding: 1 }),
+        makePool2dGeometry({ batch: 3, channels: 6, inH: 5, inW: 10, kernelSize: 3, stride: 2, padding: 1 }),
+      ],
+      [
+        'channel-last path: 4 channels, kernel 2x9 (rows of 36 floats), batch 1',
+        makeConv2dGeometry({ batch: 1, inC: 4, inH: 7, inW: 14, outC: 5, kernelSize: [2, 9] }),
+        makePool2dGeometry({ batch: 1, channels: 5, inH: 6, inW: 6, kernelSize: 2 }),
+      ],
+      [
         'kernel wider than 8 taps (scalar path)',
         makeConv2dGeometry({ batch: 2, inC: 2, inH: 6, inW: 14, outC: 3, kernelSize: [2, 9] }),
         makePool2dGeometry({ batch: 2, channels: 3, inH: 5, inW: 6, kernelSize: 2 }),

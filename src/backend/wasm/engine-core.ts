@@ -37,7 +37,14 @@ export interface KernelExports {
   conv2dForwardWorkspace(inC: number, outC: number, kH: number, kW: number, outW: number): number;
   conv2dWinogradWorkspace(inC: number, outC: number, outH: number, outW: number): number;
   poolConvBackwardInputWorkspace(inC: number, inH: number, inW: number, outC: number, kH: number, kW: number): number;
-  poolConvBackwardWeightWorkspace(batch: number, pooled: number, convPlane: number): number;
+  poolConvBackwardWeightWorkspace(
+    batch: number,
+    pooled: number,
+    convPlane: number,
+    inC: number,
+    kH: number,
+    kW: number,
+  ): number;
   spikeGemmWorkspace(k: number): number;
   countOutsideI32(a: number, n: number, lo: number, hi: number): number;
   spikeConv2dWorkspace(
@@ -236,6 +243,22 @@ export class EngineCore {
     if (this.wsBase !== 0) this.heap.free(this.wsBase);
     this.wsStride = Math.ceil(bytes / 65536) * 65536;
     this.wsBase = this.heap.alloc(this.wsStride * this.threads);
+  }
+
+  private shared: Ptr = 0;
+  private sharedBytes = 0;
+
+  /**
+   * One grow-only scratch block that every thread of a kernel reads (e.g. a re-laid-out operand written in a first
+   * phase); its contents do not survive the next kernel call.
+   */
+  protected sharedScratch(bytes: number): Ptr {
+    if (bytes > this.sharedBytes) {
+      if (this.shared !== 0) this.heap.free(this.shared);
+      this.sharedBytes = Math.ceil(bytes / 65536) * 65536;
+      this.shared = this.heap.alloc(this.sharedBytes);
+    }
+    return this.shared;
   }
 
   /** A small persistent int32 buffer, one slot per thread (kernels that return per-thread results). */

@@ -237,31 +237,29 @@ export class WasmEngine extends EngineCore {
     checkPool('poolConvBackwardWeightPtr', pool);
     const g = conv;
     const pooled = pool.outH * pool.outW;
-    this.ensureWorkspace(this.exports.poolConvBackwardWeightWorkspace(g.batch, pooled, g.outH * g.outW));
+    this.ensureWorkspace(
+      this.exports.poolConvBackwardWeightWorkspace(g.batch, pooled, g.outH * g.outW, g.inC, g.kH, g.kW),
+    );
     // about a quarter of the dense work at most (a 2x2 pool), split by output channel
     const nth = this.pick((g.batch * g.outC * pooled * g.inC * g.kH * g.kW) / 2, GRAIN_FLOPS, g.outC);
-    this.exec('poolConvBackwardWeight', nth, [
+    // several input channels: a channel-last copy of x (padded: row sweeps read up to 3 floats past a patch row)
+    const xN = g.batch * g.inC * g.inH * g.inW;
+    const xT = g.inC >= 4 ? this.sharedScratch((xN + 4) * 4) : 0;
+    const rest = [
+      xT,
       x,
       dPool,
       argmax,
       dw,
       dBias,
       +accumulate,
-      g.batch,
-      g.inC,
-      g.inH,
-      g.inW,
-      g.outC,
-      g.kH,
-      g.kW,
-      g.strideH,
-      g.strideW,
-      g.padH,
-      g.padW,
+      ...this.convArgs(g).slice(0, 11),
       g.outH,
       g.outW,
       pooled,
-    ]);
+    ];
+    if (xT !== 0) this.exec('poolConvBackwardWeight', this.pick(xN, GRAIN_ELEMENTS, g.batch), [0, ...rest]);
+    this.exec('poolConvBackwardWeight', nth, [1, ...rest]);
   }
 
   /** dw (+)= sum_b corr(x, dOut), dBias (+)= sum of dOut (`dBias` 0: none). */
