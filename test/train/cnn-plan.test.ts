@@ -6,6 +6,7 @@ import {
   getBackend,
   nn,
   ops,
+  optim,
   referenceBackend,
   snn,
   train,
@@ -136,6 +137,38 @@ describe.each(Object.keys(backends))('CNN plan = the tape on the reference backe
     const got = run(true);
     expect(Math.abs(got.loss - want.loss)).toBeLessThan(1e-5);
     want.grads.forEach((g, i) => expect(relL2(got.grads[i]!, g), `param ${i}`).toBeLessThan(1e-5));
+  });
+});
+
+describe('CNN plan memory', () => {
+  it('training steps on the wasm engine keep its memory flat (buffers reused, nothing copied per op)', async () => {
+    const wasm = await createWasmBackend({ threads: 2 });
+    const previous = getBackend();
+    useBackend(wasm);
+    try {
+      const rng = new Rng(9);
+      const net = nets['seed topology, small (conv-pool-relu twice, linear)']!.build(rng);
+      const plan = train.CnnPlan.compile(net.layers, [1, 12, 12])!;
+      const opt = new optim.Adam(net.parameters(), { lr: 0.01 });
+      const y = new Tensor(Int32Array.of(0, 1, 2, 3, 4, 0, 1, 2), [8]);
+      const step = (): void => {
+        const loss = ops.crossEntropy(plan.run(randomTensor([8, 1, 12, 12], rng)), y);
+        opt.zeroGrad();
+        loss.backward();
+        opt.step();
+      };
+      step();
+      step();
+      const heap = wasm.engine.heap.highWater;
+      const bytes = wasm.engine.memory.buffer.byteLength;
+      for (let i = 0; i < 5; i++) step();
+      expect(wasm.engine.heap.highWater).toBe(heap);
+      expect(wasm.engine.memory.buffer.byteLength).toBe(bytes);
+      plan.release();
+    } finally {
+      useBackend(previous);
+      wasm.dispose();
+    }
   });
 });
 
