@@ -182,6 +182,8 @@ describe('CNN plan boundaries', () => {
     ).toBeNull();
     expect(train.CnnPlan.compile([new nn.AvgPool2d(2), new nn.Flatten()], [1, 4, 4])).toBeNull();
     expect(train.CnnPlan.compile([], [4])).toBeNull();
+    expect(train.CnnPlan.compile([new nn.Linear(4, 2, { rng })], [3, 4])).toBeNull();
+    expect(train.CnnPlan.compile([new nn.Flatten(2)], [3, 4])).toBeNull();
   });
 
   it('checks the input shape, refuses an input that requires grad, and a stale backward', () => {

@@ -58,16 +58,11 @@ export class CnnPlan {
     let hasParams = false;
     if (layers.length === 0 || new Set(layers).size !== layers.length) return null;
     for (const layer of layers) {
-      if (!(
-        layer instanceof Conv2d ||
-        layer instanceof MaxPool2d ||
-        layer instanceof ReLU ||
-        layer instanceof Flatten ||
-        layer instanceof Linear
-      ))
-        return null;
+      if (!isPlanLayer(layer)) return null;
       if (layer instanceof Flatten && (layer.startDim !== 1 || (layer.endDim !== -1 && layer.endDim !== shape.length)))
         return null;
+      // the tape's Linear maps the last axis of any shape; the plan keeps to [B, features]
+      if (layer instanceof Linear && shape.length !== 1) return null;
       const outShape = stageOutput(layer, shape);
       stages.push({ layer, inShape: shape, outShape, pooled: false, needsInputGrad: hasParams });
       hasParams ||= layer.parameters().length > 0;
@@ -182,6 +177,16 @@ export class CnnPlan {
   release(): void {
     this.ws.release();
   }
+}
+
+function isPlanLayer(layer: Module): layer is PlanLayer {
+  return (
+    layer instanceof Conv2d ||
+    layer instanceof MaxPool2d ||
+    layer instanceof ReLU ||
+    layer instanceof Flatten ||
+    layer instanceof Linear
+  );
 }
 
 /** Per-sample output shape of a layer, validating its input. */
