@@ -1,5 +1,5 @@
-// 2-D convolution (cross-correlation, groups=1, zero padding) on NCHW as per-image GEMMs, CKK = inC*kH*kW, P = outH*outW:
-//   forward          out_b[outC, P]  = W[outC, CKK] . col_b[CKK, P] + bias
+// 2-D convolution backward (cross-correlation, groups=1, zero padding) on NCHW as per-image GEMMs, CKK =
+// inC*kH*kW, P = outH*outW (the forward is in conv-forward.ts):
 //   backward-input   dcol[CKK, P]    = W^T . dOut_b[outC, P];  dx_b = col2im(dcol)
 //   backward-weight  dW[outC, CKK]  += dOut_b . col_b^T;       dBias[oc] += sum_p dOut_b[oc, p]
 // col_b is built per image and per chunk of at most COL_FLOATS floats (a tile that stays in L2), never for the
@@ -133,46 +133,11 @@ function packedFloatsFor(ckk: i32, outC: i32): i32 {
   return roundUp(max(packedAFloats(outC, ckk), packedAFloats(ckk, outC)), 16);
 }
 
-/** Per-thread scratch bytes of the three conv kernels (the layout above). */
+/** Per-thread scratch bytes of the two backward conv kernels (the layout above). */
 export function conv2dWorkspace(inC: i32, outC: i32, kH: i32, kW: i32, outH: i32, outW: i32): i32 {
   const ckk = inC * kH * kW;
   const np = pChunk(ckk, outH * outW);
   return gemmBytesFor(ckk, outC, np) + ((packedFloatsFor(ckk, outC) + roundUp(ckk * np, 16) + outC * ckk + outC) << 2);
-}
-
-export function conv2dForward(
-  tid: i32, nth: i32, wsBase: usize, wsStride: usize, x: usize, w: usize, bias: usize, out: usize,
-  batch: i32, inC: i32, inH: i32, inW: i32, outC: i32, kH: i32, kW: i32,
-  sH: i32, sW: i32, pH: i32, pW: i32, outH: i32, outW: i32,
-): void {
-  const b0 = shareStart(batch, 1, tid, nth);
-  const b1 = shareStart(batch, 1, tid + 1, nth);
-  if (b1 <= b0) return;
-  const ws = wsBase + <usize>tid * wsStride;
-  const ckk = inC * kH * kW;
-  const p = outH * outW;
-  const np = pChunk(ckk, p);
-  const packedW = ws + <usize>gemmBytesFor(ckk, outC, np);
-  const col = at(packedW, packedFloatsFor(ckk, outC));
-  packAFull(MODE_ROW, w, ckk, outC, ckk, packedW);
-  for (let b = b0; b < b1; b++) {
-    const xb = at(x, b * inC * inH * inW);
-    const ob = at(out, b * outC * p);
-    for (let q0 = 0; q0 < p; q0 += np) {
-      const n = min(np, p - q0);
-      im2col(xb, inC, inH, inW, kH, kW, sH, sW, pH, pW, outW, q0, n, col);
-      gemmSerial(MODE_PACKED, packedW, ckk, MODE_ROW, col, n, outC, n, ckk, 1, at(ob, q0), p, false, ws);
-    }
-    if (bias != 0) {
-      for (let oc = 0; oc < outC; oc++) {
-        const bv = f32x4.splat(load<f32>(at(bias, oc)));
-        const row = at(ob, oc * p);
-        let i = 0;
-        for (; i + 4 <= p; i += 4) v128.store(at(row, i), f32x4.add(v128.load(at(row, i)), bv));
-        for (; i < p; i++) store<f32>(at(row, i), load<f32>(at(row, i)) + f32x4.extract_lane(bv, 0));
-      }
-    }
-  }
 }
 
 export function conv2dBackwardInput(

@@ -10,6 +10,7 @@ import { crossEntropy } from '../tensor/ops/loss.js';
 import { argmax, sum } from '../tensor/ops/reduce.js';
 import { Rng } from '../tensor/random.js';
 import type { Tensor } from '../tensor/tensor.js';
+import { CnnPlan } from '../train/plan/cnn.js';
 import { SnnRunner } from '../train/snn-runner.js';
 import type { ExperimentConfig } from './config.js';
 import type { ModelKind } from './results.js';
@@ -87,12 +88,22 @@ export function createSnnModel(config: ExperimentConfig, inputShape: readonly nu
 export function createCnnModel(config: ExperimentConfig): ComparisonModel {
   const net = buildCnnNet(config);
   const optimizer = new Adam(net.parameters(), { lr: config.lr, betas: config.betas });
+  // The fused plan (one tape entry, buffers reused in engine memory) for the per-sample shape last seen.
+  let plan: { key: string; plan: CnnPlan | null } | null = null;
+  const forward = (x: Tensor): Tensor => {
+    const key = x.shape.slice(1).join('x');
+    if (plan?.key !== key) {
+      plan?.plan?.release();
+      plan = { key, plan: CnnPlan.compile(net.layers, x.shape.slice(1)) };
+    }
+    return plan.plan && !x.requiresGrad ? plan.plan.run(x) : net.forward(x);
+  };
   return {
     kind: 'cnn',
     net,
     optimizer,
     trainStep(x, y) {
-      const l = crossEntropy(net.forward(x), y);
+      const l = crossEntropy(forward(x), y);
       optimizer.zeroGrad();
       l.backward();
       optimizer.step();
@@ -100,10 +111,10 @@ export function createCnnModel(config: ExperimentConfig): ComparisonModel {
     },
     evaluate(x, y) {
       return noGrad(() => {
-        const logits = net.forward(x);
+        const logits = forward(x);
         return { predictions: argmax(logits, 1).ints, loss: crossEntropy(logits, y).item() };
       });
     },
-    dispose: () => undefined,
+    dispose: () => plan?.plan?.release(),
   };
 }

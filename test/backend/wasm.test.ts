@@ -4,6 +4,7 @@ import { makeConv2dGeometry, makePool2dGeometry } from '../../src/backend/geomet
 import { KernelArgumentError, referenceBackend as ref } from '../../src/backend/reference/index.js';
 import { createWasmBackend, type Ptr, type WasmBackend, type WasmEngine } from '../../src/backend/wasm/index.js';
 import { Rng } from '../../src/tensor/random.js';
+import { relL2 } from '../helpers/numeric.js';
 
 const rand = (rng: Rng, n: number, lo = -1, hi = 1): Float32Array =>
   Float32Array.from({ length: n }, () => rng.uniformRange(lo, hi));
@@ -345,6 +346,71 @@ describe.each(['1 thread', '2 threads', 'simd128, 3 threads'])('wasm kernels vs 
       });
     }
 
+    describe("Winograd F(2x2, 5x5) forward (the engine's 'auto' choice for 5x5 stride-1 convs)", () => {
+      const shapes: [string, Conv2dGeometry][] = [
+        ['seed conv2, batch 5', makeConv2dGeometry({ batch: 5, inC: 12, inH: 12, inW: 12, outC: 64, kernelSize: 5 })],
+        [
+          'batch 1, 6 output channels (a partial strip)',
+          makeConv2dGeometry({ batch: 1, inC: 4, inH: 12, inW: 12, outC: 6, kernelSize: 5 }),
+        ],
+        [
+          'wide, two tile groups per row, 3 images',
+          makeConv2dGeometry({ batch: 3, inC: 5, inH: 10, inW: 20, outC: 9, kernelSize: 5 }),
+        ],
+        [
+          'one tile row, odd batch (partial GEMM strips)',
+          makeConv2dGeometry({ batch: 7, inC: 8, inH: 6, inW: 12, outC: 4, kernelSize: 5 }),
+        ],
+      ];
+      for (const [name, g] of shapes) {
+        it(`${name}: equals the reference and the direct kernel, with and without bias`, () => {
+          const e = be().engine;
+          const rng = new Rng(41);
+          const xN = g.batch * g.inC * g.inH * g.inW;
+          const oN = g.batch * g.outC * g.outH * g.outW;
+          // ReLU-like inputs (half zeros) and PyTorch-scale weights, like the CNN's conv2
+          const x = rand(rng, xN).map((v) => Math.max(v, 0));
+          const w = rand(rng, g.outC * g.inC * 25, -0.2, 0.2);
+          const bias = rand(rng, g.outC);
+          for (const bb of [bias, null]) {
+            const want = new Float32Array(oN);
+            ref.conv2dForward(g, x, w, bb, want);
+            for (const algorithm of ['winograd', 'direct', 'auto'] as const) {
+              inArena(e, (put, get) => {
+                const po = put(new Float32Array(oN).fill(7));
+                const used = e.conv2dForwardPtr(g, put(x), put(w), bb ? put(bb) : 0, po, algorithm);
+                expect(used).toBe(algorithm === 'direct' ? 'direct' : 'winograd');
+                expect(relL2(get(po, oN), want), algorithm).toBeLessThan(5e-6);
+                expectClose(get(po, oN), want, 1e-5, 1e-4);
+              });
+            }
+            // through the contract: opt-in, and the default stays direct
+            const [viaOption, viaDefault] = [new Float32Array(oN), new Float32Array(oN)];
+            be().conv2dForward(g, x, w, bb, viaOption, { winograd: true });
+            be().conv2dForward(g, x, w, bb, viaDefault);
+            expect(relL2(viaOption, want)).toBeLessThan(5e-6);
+            inArena(e, (put, get) => {
+              const po = put(new Float32Array(oN));
+              e.conv2dForwardPtr(g, put(x), put(w), bb ? put(bb) : 0, po);
+              expectEqual(viaDefault, get(po, oN));
+            });
+          }
+        });
+      }
+
+      it('refuses a geometry it does not cover when asked for explicitly; auto falls back to direct', () => {
+        const e = be().engine;
+        const g = makeConv2dGeometry({ batch: 1, inC: 4, inH: 12, inW: 11, outC: 2, kernelSize: 5 });
+        inArena(e, (put) => {
+          const x = put(new Float32Array(4 * 12 * 11));
+          const w = put(new Float32Array(2 * 4 * 25));
+          const out = put(new Float32Array(2 * 8 * 7));
+          expect(() => e.conv2dForwardPtr(g, x, w, 0, out, 'winograd')).toThrow(KernelArgumentError);
+          expect(e.conv2dForwardPtr(g, x, w, 0, out)).toBe('direct');
+        });
+      });
+    });
+
     it('all-zero and all-one spike inputs', () => {
       const g = makeConv2dGeometry({ batch: 2, inC: 12, inH: 12, inW: 12, outC: 16, kernelSize: 5 });
       const rng = new Rng(8);
@@ -455,12 +521,106 @@ describe.each(['1 thread', '2 threads', 'simd128, 3 threads'])('wasm kernels vs 
     );
   });
 
+  describe('max-pool-sparse conv weight gradient', () => {
+    const cases: [string, Conv2dGeometry, Pool2dGeometry][] = [
+      [
+        'seed conv2 + 2x2 pool',
+        makeConv2dGeometry({ batch: 3, inC: 12, inH: 12, inW: 12, outC: 8, kernelSize: 5 }),
+        makePool2dGeometry({ batch: 3, channels: 8, inH: 8, inW: 8, kernelSize: 2 }),
+      ],
+      [
+        'seed conv1 + 2x2 pool, batch 1',
+        makeConv2dGeometry({ batch: 1, inC: 1, inH: 28, inW: 28, outC: 12, kernelSize: 5 }),
+        makePool2dGeometry({ batch: 1, channels: 12, inH: 24, inW: 24, kernelSize: 2 }),
+      ],
+      [
+        'odd sizes, 3x3 kernel (single-row path), pool drops the last row and column',
+        makeConv2dGeometry({ batch: 2, inC: 3, inH: 11, inW: 9, outC: 5, kernelSize: 3 }),
+        makePool2dGeometry({ batch: 2, channels: 5, inH: 9, inW: 7, kernelSize: 2 }),
+      ],
+      [
+        '7x6 kernel (a group of 5 rows and one more)',
+        makeConv2dGeometry({ batch: 2, inC: 2, inH: 13, inW: 10, outC: 3, kernelSize: [7, 6] }),
+        makePool2dGeometry({ batch: 2, channels: 3, inH: 7, inW: 5, kernelSize: 2 }),
+      ],
+      [
+        'padded, strided conv + overlapping 3x3 pool',
+        makeConv2dGeometry({ batch: 2, inC: 3, inH: 9, inW: 8, outC: 5, kernelSize: 3, stride: [2, 1], padding: 1 }),
+        makePool2dGeometry({ batch: 2, channels: 5, inH: 5, inW: 8, kernelSize: 3, stride: 2, padding: 1 }),
+      ],
+      [
+        'channel-last path: 5 channels, padded strided 3x3 (rows of 15 floats), overlapping pool',
+        makeConv2dGeometry({ batch: 3, inC: 5, inH: 9, inW: 10, outC: 6, kernelSize: 3, stride: [2, 1], padding: 1 }),
+        makePool2dGeometry({ batch: 3, channels: 6, inH: 5, inW: 10, kernelSize: 3, stride: 2, padding: 1 }),
+      ],
+      [
+        'channel-last path: 4 channels, kernel 2x9 (rows of 36 floats), batch 1',
+        makeConv2dGeometry({ batch: 1, inC: 4, inH: 7, inW: 14, outC: 5, kernelSize: [2, 9] }),
+        makePool2dGeometry({ batch: 1, channels: 5, inH: 6, inW: 6, kernelSize: 2 }),
+      ],
+      [
+        'kernel wider than 8 taps (scalar path)',
+        makeConv2dGeometry({ batch: 2, inC: 2, inH: 6, inW: 14, outC: 3, kernelSize: [2, 9] }),
+        makePool2dGeometry({ batch: 2, channels: 3, inH: 5, inW: 6, kernelSize: 2 }),
+      ],
+    ];
+    for (const [name, conv, pool] of cases) {
+      it(`${name}: equals pool backward then dense conv weight gradient`, () => {
+        const rng = new Rng(22);
+        const x = rand(rng, conv.batch * conv.inC * conv.inH * conv.inW);
+        const convOut = rand(rng, conv.batch * conv.outC * conv.outH * conv.outW);
+        const pooled = pool.batch * pool.channels * pool.outH * pool.outW;
+        const argmax = new Int32Array(pooled);
+        ref.maxPool2dForward(pool, convOut, new Float32Array(pooled), argmax);
+        // a ReLU after the pool zeroes about half of the pooled gradients
+        const dPool = rand(rng, pooled).map((v, i) => (i % 3 === 0 ? 0 : v));
+        const wN = conv.outC * conv.inC * conv.kH * conv.kW;
+        const tol = 2e-5 * Math.sqrt(pooled);
+        for (const accumulate of [false, true]) {
+          const dw0 = rand(rng, wN);
+          const db0 = rand(rng, conv.outC);
+          const [dwWant, dbWant, dwGot, dbGot] = [dw0.slice(), db0.slice(), dw0.slice(), db0.slice()];
+          ref.poolConv2dBackwardWeight(conv, pool, x, dPool, argmax, dwWant, dbWant, accumulate);
+          be().poolConv2dBackwardWeight(conv, pool, x, dPool, argmax, dwGot, dbGot, accumulate);
+          expectClose(dwGot, dwWant, tol, 1e-5);
+          expectClose(dbGot, dbWant, tol, 1e-5);
+        }
+        const dwWant = new Float32Array(wN);
+        const dwGot = new Float32Array(wN).fill(4);
+        ref.poolConv2dBackwardWeight(conv, pool, x, dPool, argmax, dwWant, null, false);
+        be().poolConv2dBackwardWeight(conv, pool, x, dPool, argmax, dwGot, null, false);
+        expectClose(dwGot, dwWant, tol, 1e-5);
+      });
+    }
+
+    it('rejects an argmax outside the conv output plane', () => {
+      const conv = makeConv2dGeometry({ batch: 1, inC: 1, inH: 3, inW: 3, outC: 1, kernelSize: 2 });
+      const pool = makePool2dGeometry({ batch: 1, channels: 1, inH: 2, inW: 2, kernelSize: 2 });
+      const call = () =>
+        be().poolConv2dBackwardWeight(
+          conv,
+          pool,
+          new Float32Array(9),
+          Float32Array.of(1),
+          Int32Array.of(4),
+          new Float32Array(4),
+          null,
+          false,
+        );
+      expect(call).toThrow(KernelArgumentError);
+    });
+  });
+
   describe('pooling', () => {
     const cases: [string, Pool2dGeometry][] = [
       ['2x2 stride 2 (seed)', makePool2dGeometry({ batch: 2, channels: 3, inH: 8, inW: 8, kernelSize: 2 })],
       [
         '2x2 stride 2, odd input (last row/col dropped)',
         makePool2dGeometry({ batch: 1, channels: 2, inH: 7, inW: 9, kernelSize: 2 }),
+      ],
+      [
+        '2x2 stride 2, wide rows (vector groups and a scalar tail)',
+        makePool2dGeometry({ batch: 2, channels: 3, inH: 6, inW: 23, kernelSize: 2 }),
       ],
       [
         '3x3 stride 2 padding 1 (overlapping windows)',
@@ -505,12 +665,64 @@ describe.each(['1 thread', '2 threads', 'simd128, 3 threads'])('wasm kernels vs 
       });
     }
 
+    it('2x2 max-pool: NaN wins (first NaN in window order), -Infinity and ties like the reference', () => {
+      const g = makePool2dGeometry({ batch: 1, channels: 2, inH: 4, inW: 18, kernelSize: 2 });
+      const rng = new Rng(9);
+      const x = spikes(rng, 2 * 4 * 18, 0.4);
+      for (const [i, v] of [
+        [1, NaN],
+        [19, NaN],
+        [20, -Infinity],
+        [38, NaN],
+        [57, NaN],
+        [40, Infinity],
+        [90, NaN],
+      ] as const)
+        x[i] = v;
+      const n = 2 * 2 * 9;
+      const [outW, outG, argW, argG] = [new Float32Array(n), new Float32Array(n), new Int32Array(n), new Int32Array(n)];
+      ref.maxPool2dForward(g, x, outW, argW);
+      be().maxPool2dForward(g, x, outG, argG);
+      expectEqual(outG, outW);
+      expectEqual(argG, argW);
+    });
+
     it('rejects an argmax outside the input plane', () => {
       const g = makePool2dGeometry({ batch: 1, channels: 1, inH: 2, inW: 2, kernelSize: 2 });
       expect(() => be().maxPool2dBackward(g, new Float32Array(1), Int32Array.of(4), new Float32Array(4))).toThrow(
         KernelArgumentError,
       );
     });
+  });
+
+  it('relu and its backward (NaN, signed zeros, infinities, odd lengths, in place)', () => {
+    const rng = new Rng(31);
+    for (const n of [1, 7, 1000, 70001]) {
+      const x = rand(rng, n);
+      for (const [i, v] of [
+        [0, NaN],
+        [3, -0],
+        [5, 0],
+        [6, Infinity],
+        [n - 1, -Infinity],
+      ] as const)
+        if (i < n) x[i] = v;
+      const dy = rand(rng, n);
+      const [want, got] = [new Float32Array(n), new Float32Array(n).fill(9)];
+      ref.relu(n, x, want);
+      be().relu(n, x, got);
+      expectEqual(got, want);
+      const [dWant, dGot] = [new Float32Array(n), new Float32Array(n).fill(9)];
+      ref.reluBackward(n, want, dy, dWant);
+      be().reluBackward(n, want, dy, dGot);
+      expectEqual(dGot, dWant);
+      const inPlace = x.slice();
+      be().relu(n, inPlace, inPlace);
+      expectEqual(inPlace, want);
+      const dInPlace = dy.slice();
+      be().reluBackward(n, want, dInPlace, dInPlace);
+      expectEqual(dInPlace, dWant);
+    }
   });
 
   it('logSoftmax (large, tiny and -Infinity scores)', () => {

@@ -1,5 +1,16 @@
-import { describe, expect, it } from 'vitest';
-import { Tensor, nn, ops, optim } from 'spikets';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  Tensor,
+  createWasmBackend,
+  getBackend,
+  nn,
+  ops,
+  optim,
+  referenceBackend,
+  train,
+  useBackend,
+  type Backend,
+} from 'spikets';
 import { golden, goldenTensor } from '../helpers/golden.js';
 import { relL2, tol } from '../helpers/numeric.js';
 
@@ -32,22 +43,48 @@ function goldenCnn(): { model: nn.Sequential; byName: Record<string, nn.Paramete
   return { model, byName };
 }
 
-describe('CNN parity with PyTorch (network.json cnn_init_seed0)', () => {
-  it('reproduces the logits, the loss and every parameter gradient', () => {
-    const { model, byName } = goldenCnn();
-    const x = goldenTensor(net.images);
-    const y = new Tensor(Int32Array.from(net.labels as number[]), [4]);
-    const logits = model.forward(x);
-    const expected = goldenTensor(net.cnn_init_seed0.logits);
-    expect(relL2(logits.values, expected.values)).toBeLessThan(1e-5);
-    const loss = ops.crossEntropy(logits, y);
-    expect(Math.abs(loss.item() - net.cnn_init_seed0.loss)).toBeLessThan(tol.loss);
-    loss.backward();
-    for (const [name, p] of Object.entries(byName)) {
-      const g = goldenTensor(net.cnn_init_seed0.grads[name]);
-      expect(relL2(p.grad!.values, g.values), name).toBeLessThan(tol.cnnGradRelL2);
-    }
+/** The tape (`model.forward`) and the fused CNN plan, on the reference backend (the specification) and the wasm engine. */
+const runs = {
+  tape: (model: nn.Sequential, x: Tensor) => model.forward(x),
+  'fused CNN plan': (model: nn.Sequential, x: Tensor) => train.CnnPlan.compile(model.layers, [1, 28, 28])!.run(x),
+};
+const backends: Record<string, () => Promise<Backend & { dispose?: () => void }>> = {
+  reference: () => Promise.resolve(referenceBackend),
+  wasm: () => createWasmBackend(),
+};
+
+describe.each(Object.keys(backends))('on the %s backend', (backendName) => {
+  let backend: Backend & { dispose?: () => void };
+  const previous = getBackend();
+  beforeAll(async () => {
+    backend = await backends[backendName]!();
+    useBackend(backend);
   });
+  afterAll(() => {
+    useBackend(previous);
+    backend.dispose?.();
+  });
+
+  describe.each(Object.keys(runs) as (keyof typeof runs)[])(
+    'CNN parity with PyTorch (network.json cnn_init_seed0) via the %s',
+    (run) => {
+      it('reproduces the logits, the loss and every parameter gradient', () => {
+        const { model, byName } = goldenCnn();
+        const x = goldenTensor(net.images);
+        const y = new Tensor(Int32Array.from(net.labels as number[]), [4]);
+        const logits = runs[run](model, x);
+        const expected = goldenTensor(net.cnn_init_seed0.logits);
+        expect(relL2(logits.values, expected.values)).toBeLessThan(1e-5);
+        const loss = ops.crossEntropy(logits, y);
+        expect(Math.abs(loss.item() - net.cnn_init_seed0.loss)).toBeLessThan(tol.loss);
+        loss.backward();
+        for (const [name, p] of Object.entries(byName)) {
+          const g = goldenTensor(net.cnn_init_seed0.grads[name]);
+          expect(relL2(p.grad!.values, g.values), name).toBeLessThan(tol.cnnGradRelL2);
+        }
+      });
+    },
+  );
 });
 
 describe('Adam parity with PyTorch (one step from stored gradients)', () => {

@@ -5,6 +5,7 @@ import { conv2dBackwardInput, conv2dBackwardWeight, conv2dForward } from './conv
 import { gemm } from './gemm.js';
 import { lifBackward, lifForward } from './lif.js';
 import { avgPool2dBackward, avgPool2dForward, maxPool2dBackward, maxPool2dForward } from './pool.js';
+import { relu, reluBackward } from './relu.js';
 import { logSoftmax } from './softmax.js';
 
 export { KernelArgumentError } from './check.js';
@@ -42,10 +43,17 @@ export const referenceBackend: Backend = {
   spikePoolConv2dBackwardWeight(conv, pool, x, dPool, argmax, dw, dBias, accumulate) {
     conv2dBackwardWeight(conv, x, poolGradient(conv, pool, dPool, argmax), dw, dBias, accumulate);
   },
+  poolConv2dBackwardWeight(conv, pool, x, dPool, argmax, dw, dBias, accumulate) {
+    const dConvOut = new Float32Array(conv.batch * conv.outC * conv.outH * conv.outW);
+    maxPool2dBackward(pool, dPool, argmax, dConvOut);
+    conv2dBackwardWeight(conv, x, dConvOut, dw, dBias, accumulate);
+  },
   maxPool2dForward,
   maxPool2dBackward,
   avgPool2dForward,
   avgPool2dBackward,
+  relu,
+  reluBackward,
   logSoftmax,
   lifForward,
   lifBackward,

@@ -59,6 +59,17 @@ export interface KernelExports {
   ): number;
   spikeGemmWorkspace(k: number): number;
   lifWorkspace(): number;
+  conv2dForwardWorkspace(inC: number, outC: number, kH: number, kW: number, outW: number): number;
+  conv2dWinogradWorkspace(inC: number, outC: number, outH: number, outW: number): number;
+  poolConvBackwardWeightWorkspace(
+    batch: number,
+    pooled: number,
+    convPlane: number,
+    inC: number,
+    kH: number,
+    kW: number,
+  ): number;
+  countOutsideI32(a: number, n: number, lo: number, hi: number): number;
   spikeConv2dWorkspace(
     inC: number,
     inW: number,
@@ -103,6 +114,10 @@ export const KERNELS = [
   'poolConvBackwardInput',
   'spikeConv2dPoolForward',
   'spikePoolConv2dBackwardWeight',
+  'poolConvBackwardWeight',
+  'relu',
+  'reluBackward',
+  'conv2dForwardWinograd',
 ] as const;
 export type KernelExport = (typeof KERNELS)[number];
 
@@ -278,6 +293,22 @@ export class EngineCore {
     if (this.wsBase !== 0) this.heap.free(this.wsBase);
     this.wsStride = Math.ceil(bytes / 65536) * 65536;
     this.wsBase = this.heap.alloc(this.wsStride * this.threads);
+  }
+
+  private shared: Ptr = 0;
+  private sharedBytes = 0;
+
+  /**
+   * One grow-only scratch block that every thread of a kernel reads (e.g. a re-laid-out operand written in a first
+   * phase); its contents do not survive the next kernel call.
+   */
+  protected sharedScratch(bytes: number): Ptr {
+    if (bytes > this.sharedBytes) {
+      if (this.shared !== 0) this.heap.free(this.shared);
+      this.sharedBytes = Math.ceil(bytes / 65536) * 65536;
+      this.shared = this.heap.alloc(this.sharedBytes);
+    }
+    return this.shared;
   }
 
   /** A small persistent int32 buffer, one slot per thread (kernels that return per-thread results). */

@@ -7,6 +7,7 @@
 export {
   SPARSE_DENSITY_MAX,
   WasmEngine,
+  type ConvAlgorithm,
   type GemmPtrArgs,
   type Ptr,
   type SpikeGemmPtrArgs,

@@ -3,6 +3,7 @@ import type {
   Backend,
   BufferProvider,
   Conv2dGeometry,
+  ConvForwardOptions,
   GemmArgs,
   LifArgs,
   Pool2dGeometry,
@@ -46,6 +47,15 @@ function poolSizes(g: Pool2dGeometry): { x: number; out: number } {
   return { x: planes * g.inH * g.inW, out: planes * g.outH * g.outW };
 }
 
+/** A pool that follows a conv reads exactly the conv's output. */
+function checkPoolReadsConv(kernel: string, conv: Conv2dGeometry, pool: Pool2dGeometry): void {
+  if (pool.batch !== conv.batch || pool.channels !== conv.outC || pool.inH !== conv.outH || pool.inW !== conv.outW) {
+    throw new KernelArgumentError(
+      `wasm.${kernel} (src/backend/wasm/wasm-backend.ts): the pool geometry does not read the conv output`,
+    );
+  }
+}
+
 /**
  * The checks shared by the kernels of a conv followed by a max-pool, fed by the pool's gradient: the pool reads
  * the conv's output, dPool and argmax are long enough, and no argmax lies beyond the conv-output plane (negative:
@@ -58,11 +68,7 @@ function checkPoolGradient(
   dPool: Float32Array,
   argmax: Int32Array,
 ): number {
-  if (pool.batch !== conv.batch || pool.channels !== conv.outC || pool.inH !== conv.outH || pool.inW !== conv.outW) {
-    throw new KernelArgumentError(
-      `wasm.${kernel} (src/backend/wasm/wasm-backend.ts): the pool geometry does not read the conv output`,
-    );
-  }
+  checkPoolReadsConv(kernel, conv, pool);
   const pooled = poolSizes(pool).out;
   need(kernel, 'dPool', dPool, pooled);
   need(kernel, 'argmax', argmax, pooled);
@@ -76,6 +82,21 @@ function checkPoolGradient(
     }
   }
   return pooled;
+}
+
+/**
+ * Every argmax indexes the pooled plane (-1: a window entirely in the padding), so kernels never read outside it.
+ * Counted in wasm (`p` is the argmax in engine memory): a JS loop over a view of the shared memory cost 1 ms per
+ * CNN training step.
+ */
+function checkArgmax(kernel: string, engine: WasmEngine, p: Ptr, n: number, plane: number): void {
+  const bad = engine.countOutsidePtr(p, n, -1, plane - 1);
+  if (bad > 0) {
+    const a = engine.i32(p, n).find((v) => v < -1 || v >= plane);
+    throw new KernelArgumentError(
+      `wasm.${kernel} (src/backend/wasm/wasm-backend.ts): argmax holds ${a} (and ${bad - 1} more) outside the ${plane}-element input plane`,
+    );
+  }
 }
 
 class WasmBackendImpl implements WasmBackend {
@@ -168,9 +189,10 @@ class WasmBackendImpl implements WasmBackend {
     w: Float32Array,
     bias: Float32Array | null,
     out: Float32Array,
+    options: ConvForwardOptions = {},
   ): void {
     this.convForward('conv2dForward', g, x, w, bias, out, (px, pw, pb, po) =>
-      this.engine.conv2dForwardPtr(g, px, pw, pb, po),
+      this.engine.conv2dForwardPtr(g, px, pw, pb, po, options.winograd ? 'auto' : 'direct'),
     );
   }
 
@@ -358,6 +380,45 @@ class WasmBackendImpl implements WasmBackend {
     });
   }
 
+  poolConv2dBackwardWeight(
+    conv: Conv2dGeometry,
+    pool: Pool2dGeometry,
+    x: Float32Array,
+    dPool: Float32Array,
+    argmax: Int32Array,
+    dw: Float32Array,
+    dBias: Float32Array | null,
+    accumulate: boolean,
+  ): void {
+    const name = 'poolConv2dBackwardWeight';
+    const s = convSizes(conv);
+    const pooled = poolSizes(pool).out;
+    need(name, 'x', x, s.x);
+    need(name, 'dPool', dPool, pooled);
+    need(name, 'argmax', argmax, pooled);
+    need(name, 'dw', dw, s.w);
+    if (dBias) need(name, 'dBias', dBias, conv.outC);
+    checkPoolReadsConv(name, conv, pool);
+    this.scoped(() => {
+      const pa = this.put(argmax, pooled);
+      checkArgmax(name, this.engine, pa, pooled, conv.outH * conv.outW);
+      const pw = accumulate ? this.put(dw, s.w) : this.out(dw, s.w);
+      const pb = dBias ? (accumulate ? this.put(dBias, conv.outC) : this.out(dBias, conv.outC)) : 0;
+      this.engine.poolConvBackwardWeightPtr(
+        conv,
+        pool,
+        this.put(x, s.x),
+        this.put(dPool, pooled),
+        pa,
+        pw,
+        pb,
+        accumulate,
+      );
+      this.get(pw, dw, s.w);
+      if (dBias) this.get(pb, dBias, conv.outC);
+    });
+  }
+
   maxPool2dForward(g: Pool2dGeometry, x: Float32Array, out: Float32Array, argmax: Int32Array): void {
     const s = poolSizes(g);
     need('maxPool2dForward', 'x', x, s.x);
@@ -378,18 +439,10 @@ class WasmBackendImpl implements WasmBackend {
     need('maxPool2dBackward', 'dOut', dOut, s.out);
     need('maxPool2dBackward', 'argmax', argmax, s.out);
     need('maxPool2dBackward', 'dx', dx, s.x);
-    const inPlane = g.inH * g.inW;
-    for (let i = 0; i < s.out; i++) {
-      const a = argmax[i]!;
-      if (a >= inPlane) {
-        throw new KernelArgumentError(
-          `wasm.maxPool2dBackward (src/backend/wasm/wasm-backend.ts): argmax[${i}] = ${a} is outside the ${inPlane}-element input plane`,
-        );
-      }
-    }
     this.scoped(() => {
-      const pg = this.put(dOut, s.out);
       const pa = this.put(argmax, s.out);
+      checkArgmax('maxPool2dBackward', this.engine, pa, s.out, g.inH * g.inW);
+      const pg = this.put(dOut, s.out);
       const px = this.out(dx, s.x);
       this.engine.maxPool2dBackwardPtr(g, pg, pa, px);
       this.get(px, dx, s.x);
@@ -417,6 +470,29 @@ class WasmBackendImpl implements WasmBackend {
       const px = this.out(dx, s.x);
       this.engine.avgPool2dBackwardPtr(g, pg, px);
       this.get(px, dx, s.x);
+    });
+  }
+
+  relu(n: number, x: Float32Array, out: Float32Array): void {
+    need('relu', 'x', x, n);
+    need('relu', 'out', out, n);
+    this.scoped(() => {
+      const px = this.put(x, n);
+      const po = this.out(out, n);
+      this.engine.reluPtr(n, px, po);
+      this.get(po, out, n);
+    });
+  }
+
+  reluBackward(n: number, y: Float32Array, dy: Float32Array, dx: Float32Array): void {
+    need('reluBackward', 'y', y, n);
+    need('reluBackward', 'dy', dy, n);
+    need('reluBackward', 'dx', dx, n);
+    this.scoped(() => {
+      const pdy = this.put(dy, n);
+      const pdx = this.out(dx, n);
+      this.engine.reluBackwardPtr(n, this.put(y, n), pdy, pdx);
+      this.get(pdx, dx, n);
     });
   }
 
