@@ -89,8 +89,8 @@ export class CnnPlan {
     const generation = ++this.generation;
     const B = x.shape[0]!;
     const trace = this.forward(backend, x.values, B);
-    const outShape = [B, ...this.stages.at(-1)!.outShape];
-    return result(trace.acts.at(-1)!.slice(), outShape, this.params, (dOut) => {
+    const outShape = [B, ...this.stages[this.stages.length - 1]!.outShape];
+    return result(trace.acts[trace.acts.length - 1]!.slice(), outShape, this.params, (dOut) => {
       if (generation !== this.generation) throw new Error('CnnPlan: backward after a newer run; call backward first');
       return this.backward(backend, trace, B, dOut);
     });
