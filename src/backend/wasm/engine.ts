@@ -244,8 +244,10 @@ export class WasmEngine extends EngineCore {
     this.ensureWorkspace(
       this.exports.poolConvBackwardWeightWorkspace(g.batch, pooled, g.outH * g.outW, g.inC, g.kH, g.kW),
     );
-    // about a quarter of the dense work at most (a 2x2 pool), split by output channel
-    const nth = this.pick((g.batch * g.outC * pooled * g.inC * g.kH * g.kW) / 2, GRAIN_FLOPS, g.outC);
+    // one patch per pooled entry plus the cost of listing it (the patch alone undercounts a one-channel conv, which
+    // then stayed on one thread), split by output channel
+    const work = g.batch * g.outC * pooled * (2 * g.inC * g.kH * g.kW + 64);
+    const nth = this.pick(work, GRAIN_FLOPS, g.outC);
     // several input channels: a channel-last copy of x (padded: row sweeps read up to 3 floats past a patch row)
     const xN = g.batch * g.inC * g.inH * g.inW;
     const xT = g.inC >= 4 ? this.sharedScratch((xN + 4) * 4) : 0;
