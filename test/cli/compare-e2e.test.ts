@@ -87,8 +87,12 @@ describe('spikets compare end to end (built CLI, MNIST subset)', () => {
   });
 
   it('an interrupted run resumes to the same numbers as an uninterrupted one', async () => {
+    // long enough (32 SNN iterations) that the interrupt lands mid-run however fast the engine is
+    const longer = [...smallRun, '--train-limit', '2048', '--steps', '10'];
+    const reference = join(tempDir('resume-reference'), 'run');
+    expect(runCli(['compare', ...longer, '--out', reference]).status).toBe(0);
     const dir = join(tempDir('resume'), 'run');
-    const { child, done } = startCli(['compare', ...smallRun, '--out', dir, '--checkpoint-every', '1']);
+    const { child, done } = startCli(['compare', ...longer, '--out', dir, '--checkpoint-every', '1']);
     // interrupt once the SNN has checkpointed its second iteration
     const stateFile = join(dir, 'state.json');
     await new Promise<void>((resolve, reject) => {
@@ -116,7 +120,7 @@ describe('spikets compare end to end (built CLI, MNIST subset)', () => {
     const resumed = runCli(['compare', '--resume', dir, '--no-progress']);
     expect(resumed.status, resumed.stderr).toBe(0);
     const a = experiment.validateResults(readJson(join(dir, 'results.json')));
-    const b = experiment.validateResults(readJson(join(out, 'results.json')));
+    const b = experiment.validateResults(readJson(join(reference, 'results.json')));
     for (const kind of ['snn', 'cnn'] as const) {
       expect(a.models[kind]!.iterations.map((i) => i.loss)).toEqual(b.models[kind]!.iterations.map((i) => i.loss));
       expect(a.models[kind]!.evals.map((e) => [e.iter, e.testAccuracy, e.testLoss])).toEqual(
