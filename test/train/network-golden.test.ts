@@ -81,3 +81,32 @@ describe.each(Object.keys(backends))('on the %s backend', (backendName) => {
     });
   });
 });
+
+describe('the fused plan over several chunks of time steps (T*B above one chunk): wasm = reference', () => {
+  it('after30iters weights, 48 MNIST test images (repeated golden images), T = 50: spikes exact, gradients close', async () => {
+    // 50 * 48 = 2400 samples: the conv segments run in two chunks, the sparse kernels at trained densities
+    const B = 48;
+    const x = new Tensor(new Float32Array(B * 784), [B, 1, 28, 28]);
+    for (let b = 0; b < B; b++) x.values.set(images.values.subarray((b % 4) * 784, ((b % 4) + 1) * 784), b * 784);
+    for (let i = 0; i < x.size; i++) x.values[i] = Math.min(1, x.values[i]! * (1 + (i % 7) / 10)); // no two alike
+    const y = new Tensor(
+      Int32Array.from({ length: B }, (_, b) => labels.ints[b % 4]!),
+      [B],
+    );
+    const previous = getBackend();
+    const wasm = await createWasmBackend({ threads: 2 });
+    const results = [referenceBackend, wasm].map((backend) => {
+      useBackend(backend);
+      const model = goldenSnn('after30iters');
+      const { spk } = FeedForwardPlan.compile(model.layers, [1, 28, 28], leakyLifSpec)!.run(x, 50);
+      ceRateLoss()(spk, y).backward();
+      return { spk: Array.from(spk.values), grads: model.parameters().map((p) => p.grad!.values) };
+    });
+    useBackend(previous);
+    wasm.dispose();
+    const [ref, fast] = results as [(typeof results)[0], (typeof results)[0]];
+    expect(fast.spk).toEqual(ref.spk);
+    expect(ref.spk.some((v) => v > 0)).toBe(true);
+    fast.grads.forEach((g, i) => expect(relL2(g, ref.grads[i]!), names[i]).toBeLessThan(tol.networkGradRelL2));
+  });
+});
