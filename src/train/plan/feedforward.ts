@@ -1,10 +1,10 @@
-import type { Backend, Conv2dGeometry, LifArgs, LifConstants, Pool2dGeometry } from '../../backend/backend.js';
+import type { Backend, LifArgs, LifConstants } from '../../backend/backend.js';
 import { getBackend } from '../../backend/registry.js';
 import { isGradEnabled } from '../../tensor/autograd.js';
 import type { Module, Parameter } from '../../nn/module.js';
 import { Conv2d, Flatten, Linear, MaxPool2d } from '../../nn/layers.js';
-import { conv2dGeometry, pool2dGeometry } from '../../tensor/ops/conv.js';
 import { Tensor, result, shapeToString, sizeOf } from '../../tensor/tensor.js';
+import { convGeom, linearBackward, linearForward, poolGeom } from './layer-ops.js';
 import { Workspace } from './workspace.js';
 
 /** What the plan needs to know of a spiking layer to run it with the fused LIF kernel. */
@@ -412,69 +412,6 @@ function segmentShapes(seg: Segment, inShape: number[]): number[][] {
 function chunkSize(shapes: number[][], samples: number): number {
   const widest = Math.max(...shapes.map(sizeOf));
   return Math.max(1, Math.min(samples, Math.floor((8 << 20) / widest)));
-}
-
-function convGeom(layer: Conv2d, shape: readonly number[], batch: number): Conv2dGeometry {
-  return conv2dGeometry([batch, ...shape], layer.weight.shape, layer.options);
-}
-
-function poolGeom(layer: MaxPool2d, shape: readonly number[], batch: number): Pool2dGeometry {
-  return pool2dGeometry([batch, ...shape], layer.kernelSize, layer.options);
-}
-
-function linearForward(backend: Backend, layer: Linear, x: Float32Array, m: number, out: Float32Array): void {
-  const n = layer.outFeatures;
-  if (layer.bias) for (let r = 0; r < m; r++) out.set(layer.bias.values, r * n);
-  backend.gemm({
-    transA: false,
-    transB: true,
-    m,
-    n,
-    k: layer.inFeatures,
-    a: x,
-    b: layer.weight.values,
-    c: out,
-    accumulate: layer.bias !== null,
-  });
-}
-
-function linearBackward(
-  backend: Backend,
-  layer: Linear,
-  x: Float32Array,
-  g: Float32Array,
-  m: number,
-  grads: Map<Parameter, Float32Array>,
-  dx: Float32Array | null,
-): void {
-  const [outF, inF] = [layer.outFeatures, layer.inFeatures];
-  backend.gemm({
-    transA: true,
-    transB: false,
-    m: outF,
-    n: inF,
-    k: m,
-    a: g,
-    b: x,
-    c: grads.get(layer.weight)!,
-    accumulate: true,
-  });
-  if (layer.bias) {
-    const gb = grads.get(layer.bias)!;
-    for (let r = 0; r < m; r++) for (let j = 0; j < outF; j++) gb[j]! += g[r * outF + j]!;
-  }
-  if (dx)
-    backend.gemm({
-      transA: false,
-      transB: false,
-      m,
-      n: inF,
-      k: outF,
-      a: g,
-      b: layer.weight.values,
-      c: dx,
-      accumulate: false,
-    });
 }
 
 function countPerStep(spk: Float32Array, T: number, n: number): Float64Array {
