@@ -38,7 +38,7 @@ export function addConfigOptions(cmd: Command, options: { steps?: boolean } = {}
   cmd
     .option('--config <file>', 'JSON config file (fields as in results.json config)')
     .addOption(new Option('--preset <name>', 'starting point').choices(Object.keys(presets)))
-    .option('--quick', 'a subset run of about a minute for a first look (preset quick)')
+    .option('--quick', 'a subset run of about half a minute for a first look (preset quick)')
     .option('--dataset <name|dir>', "'mnist' (embedded), 'fashion-mnist' (Debian package) or a folder of IDX files")
     .option('--batch-size <n>', 'batch size', int('--batch-size'));
   if (options.steps ?? true) cmd.option('--steps <n>', 'SNN time steps T', int('--steps'));

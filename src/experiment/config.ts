@@ -59,8 +59,8 @@ export const presets = {
   default: {},
   /** The study's length: SNN 5 epochs, CNN 30 epochs. */
   study: { epochs: { snn: 5, cnn: 30 }, evalSamples: null },
-  /** About a minute: a subset and fewer steps, for a first look. */
-  quick: { trainLimit: 2048, testLimit: 1000, numSteps: 10, epochs: { snn: 1, cnn: 1 }, evalEvery: 4 },
+  /** Half a minute here (64 iterations of each at T = 25): a subset and fewer steps, for a first look. */
+  quick: { trainLimit: 8192, testLimit: 1000, numSteps: 25, epochs: { snn: 1, cnn: 1 }, evalEvery: 16 },
 } satisfies Record<string, ExperimentConfigInput>;
 export type PresetName = keyof typeof presets;
 
