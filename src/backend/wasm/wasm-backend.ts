@@ -58,8 +58,8 @@ function checkPoolReadsConv(kernel: string, conv: Conv2dGeometry, pool: Pool2dGe
 
 /**
  * The checks shared by the kernels of a conv followed by a max-pool, fed by the pool's gradient: the pool reads
- * the conv's output, dPool and argmax are long enough, and no argmax lies beyond the conv-output plane (negative:
- * no window, skipped as by maxPool2dBackward). Returns the pooled element count.
+ * the conv's output, and dPool and argmax are long enough (argmax values: `checkArgmax` once they are in engine
+ * memory). Returns the pooled element count.
  */
 function checkPoolGradient(
   kernel: string,
@@ -72,29 +72,24 @@ function checkPoolGradient(
   const pooled = poolSizes(pool).out;
   need(kernel, 'dPool', dPool, pooled);
   need(kernel, 'argmax', argmax, pooled);
-  const plane = conv.outH * conv.outW;
-  for (let i = 0; i < pooled; i++) {
-    const a = argmax[i]!;
-    if (a >= plane) {
-      throw new KernelArgumentError(
-        `wasm.${kernel} (src/backend/wasm/wasm-backend.ts): argmax[${i}] = ${a} is outside the ${plane}-element conv-output plane`,
-      );
-    }
-  }
   return pooled;
 }
 
+/** Smallest argmax of the kernels that skip every negative entry (no window) instead of allowing only -1. */
+const SKIP_NEGATIVE = -0x80000000;
+
 /**
- * Every argmax indexes the pooled plane (-1: a window entirely in the padding), so kernels never read outside it.
- * Counted in wasm (`p` is the argmax in engine memory): a JS loop over a view of the shared memory cost 1 ms per
- * CNN training step.
+ * Every argmax lies in [lo, plane) (lo = -1: a window entirely in the padding; SKIP_NEGATIVE: any negative entry is
+ * skipped), so kernels never touch memory outside the plane. Counted in wasm (`p` is the argmax in engine memory):
+ * a JS loop over a view of the shared memory cost 1 ms per training step.
  */
-function checkArgmax(kernel: string, engine: WasmEngine, p: Ptr, n: number, plane: number): void {
-  const bad = engine.countOutsidePtr(p, n, -1, plane - 1);
+function checkArgmax(kernel: string, engine: WasmEngine, p: Ptr, n: number, plane: number, lo = -1): void {
+  const bad = engine.countOutsidePtr(p, n, lo, plane - 1);
   if (bad > 0) {
-    const a = engine.i32(p, n).find((v) => v < -1 || v >= plane);
+    const values = engine.i32(p, n);
+    const i = values.findIndex((v) => v < lo || v >= plane);
     throw new KernelArgumentError(
-      `wasm.${kernel} (src/backend/wasm/wasm-backend.ts): argmax holds ${a} (and ${bad - 1} more) outside the ${plane}-element input plane`,
+      `wasm.${kernel} (src/backend/wasm/wasm-backend.ts): argmax[${i}] = ${values[i]} (and ${bad - 1} more) is outside the ${plane}-element plane`,
     );
   }
 }
@@ -340,15 +335,10 @@ class WasmBackendImpl implements WasmBackend {
     need(name, 'w', w, s.w);
     need(name, 'dx', dx, s.x);
     this.scoped(() => {
+      const pa = this.put(argmax, pooled);
+      checkArgmax(name, this.engine, pa, pooled, conv.outH * conv.outW, SKIP_NEGATIVE);
       const px = this.out(dx, s.x);
-      this.engine.poolConvBackwardInputPtr(
-        conv,
-        pool,
-        this.put(dPool, pooled),
-        this.put(argmax, pooled),
-        this.put(w, s.w),
-        px,
-      );
+      this.engine.poolConvBackwardInputPtr(conv, pool, this.put(dPool, pooled), pa, this.put(w, s.w), px);
       this.get(px, dx, s.x);
     });
   }
@@ -370,10 +360,11 @@ class WasmBackendImpl implements WasmBackend {
     need(name, 'dw', dw, s.w);
     if (dBias) need(name, 'dBias', dBias, conv.outC);
     this.scoped(() => {
+      const pa = this.put(argmax, pooled);
+      checkArgmax(name, this.engine, pa, pooled, conv.outH * conv.outW, SKIP_NEGATIVE);
       const pw = accumulate ? this.put(dw, s.w) : this.out(dw, s.w);
       const pb = dBias ? (accumulate ? this.put(dBias, conv.outC) : this.out(dBias, conv.outC)) : 0;
       const pd = this.put(dPool, pooled);
-      const pa = this.put(argmax, pooled);
       this.engine.spikePoolConv2dBackwardWeightPtr(conv, pool, this.put(x, s.x), pd, pa, pw, pb, accumulate);
       this.get(pw, dw, s.w);
       if (dBias) this.get(pb, dBias, conv.outC);
@@ -392,13 +383,10 @@ class WasmBackendImpl implements WasmBackend {
   ): void {
     const name = 'poolConv2dBackwardWeight';
     const s = convSizes(conv);
-    const pooled = poolSizes(pool).out;
+    const pooled = checkPoolGradient(name, conv, pool, dPool, argmax);
     need(name, 'x', x, s.x);
-    need(name, 'dPool', dPool, pooled);
-    need(name, 'argmax', argmax, pooled);
     need(name, 'dw', dw, s.w);
     if (dBias) need(name, 'dBias', dBias, conv.outC);
-    checkPoolReadsConv(name, conv, pool);
     this.scoped(() => {
       const pa = this.put(argmax, pooled);
       checkArgmax(name, this.engine, pa, pooled, conv.outH * conv.outW);
