@@ -23,6 +23,20 @@ function poolGradient(
   return dConvOut;
 }
 
+/** The weight gradient of a conv followed by a max-pool, from the pool's gradient (also the spike variant's spec). */
+function poolConv2dBackwardWeight(
+  conv: Conv2dGeometry,
+  pool: Pool2dGeometry,
+  x: Float32Array,
+  dPool: Float32Array,
+  argmax: Int32Array,
+  dw: Float32Array,
+  dBias: Float32Array | null,
+  accumulate: boolean,
+): void {
+  conv2dBackwardWeight(conv, x, poolGradient(conv, pool, dPool, argmax), dw, dBias, accumulate);
+}
+
 /**
  * The reference backend: plain TypeScript loops on Float32Array, always available, and the numerical
  * specification every fast backend is tested against. Each kernel's equation is in the doc comment of its file.
@@ -40,14 +54,8 @@ export const referenceBackend: Backend = {
   poolConv2dBackwardInput(conv, pool, dPool, argmax, w, dx) {
     conv2dBackwardInput(conv, poolGradient(conv, pool, dPool, argmax), w, dx);
   },
-  spikePoolConv2dBackwardWeight(conv, pool, x, dPool, argmax, dw, dBias, accumulate) {
-    conv2dBackwardWeight(conv, x, poolGradient(conv, pool, dPool, argmax), dw, dBias, accumulate);
-  },
-  poolConv2dBackwardWeight(conv, pool, x, dPool, argmax, dw, dBias, accumulate) {
-    const dConvOut = new Float32Array(conv.batch * conv.outC * conv.outH * conv.outW);
-    maxPool2dBackward(pool, dPool, argmax, dConvOut);
-    conv2dBackwardWeight(conv, x, dConvOut, dw, dBias, accumulate);
-  },
+  poolConv2dBackwardWeight,
+  spikePoolConv2dBackwardWeight: poolConv2dBackwardWeight,
   maxPool2dForward,
   maxPool2dBackward,
   avgPool2dForward,
