@@ -7,7 +7,7 @@ export { conv2dForward, conv2dForwardWorkspace } from './conv-forward';
 export { conv2dForwardWinograd, conv2dWinogradWorkspace } from './conv-winograd';
 export { maxPool2dForward, maxPool2dBackward, avgPool2dForward, avgPool2dBackward } from './pool';
 export { poolConvBackwardInput, poolConvBackwardInputWorkspace } from './pool-conv';
-export { spikePoolConv2dBackwardWeight, spikePoolConv2dWorkspace } from './pool-conv-weight';
+export { spikePoolConv2dBackwardWeight, spikePoolConv2dPartials, spikePoolConv2dWorkspace } from './pool-conv-weight';
 export { poolConvBackwardWeight, poolConvBackwardWeightWorkspace } from './pool-conv-dense-weight';
 export { logSoftmax } from './softmax';
 export { relu, reluBackward, countOutsideI32 } from './relu';

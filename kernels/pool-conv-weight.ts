@@ -16,15 +16,20 @@
 //    (iw + pW) mod sW, then increasing): the spikes valid for (kh, kw) are then one contiguous range of the kh
 //    list, and an entry holding dOut^T[oh, (iw + pW) div sW] reaches dOut^T[oh, ow] at the fixed byte offset
 //    -(kw div sW) rows. So each tap is a range [colStart[kh][lo(kw)], colStart[kh][hi(kw)]) of a list.
-// GROUP images are listed together (one dOut^T each) so the sums are longer. Phase 0: per-thread partials over
-// the thread's images; phase 1: rows of dW and dBias summed over the threads that ran phase 0.
+// GROUP images are listed together (one dOut^T each) so the sums are longer. Phase 0: the batch is cut into
+// BLOCKS fixed ranges of images, each with its own partial dW^T and dBias in `parts`; threads claim blocks from the
+// counter at `next`, so a slow thread takes fewer. Phase 1: rows of dW and dBias summed over the blocks in block
+// order. Which thread ran a block changes nothing: the result is the same bits for any thread count and timing.
 import { at } from './gemm';
 import { gatherNonzero } from './sparse-gemm';
 import { sumRows } from './entry-sums';
-import { roundUp, shareStart } from './simd';
+import { claim, roundUp, shareStart } from './simd';
 
 /** Images whose spikes are listed together. */
 const GROUP: i32 = 4;
+
+/** Fixed ranges of images with a partial sum each (at most one per image). */
+const BLOCKS: i32 = 16;
 
 // @ts-ignore: decorator
 @inline
@@ -34,24 +39,22 @@ function r64(bytes: i32): i32 {
 
 // Scratch of one thread: a header of region offsets (written by `layout`, read by `reg`), then the regions in
 // this order, each 64-byte aligned.
-const PART = 0; // f32 [ckk + 1, oc4]: the dW^T partial, then the bias partial (first: phase 1 reads it at 64)
-const DOUT = 1; // f32 [GROUP, P, oc4]: dOut^T of the group's images
-const OHOFF = 2; // i32 [inH, kH]: byte offset of dOut^T row oh*outW for (ih, kh), -1 where invalid
-const ORDER = 3; // i32 [inW]: the columns in column order
-const SPAN = 4; // i32 [kW, 2]: column-order slots [lo, hi) valid for kw
-const PIXELS = 5; // [inH*inW] x (i32 iw, u32 offset of dOut^T row (iw + pW) div sW, u32 address of OHOFF[ih])
-const COLCNT = 6; // i32 [inW]
-const COLS = 7; // [inW, GROUP*inH] x (u32 dOut^T pointer, f32 x, u32 address of OHOFF[ih], pad): by column
-const COLSTART = 8; // i32 [kH, inW + 1]: where each column-order slot starts in each kh list
-const LISTS = 9; // [kH, GROUP*inH*inW + 1] x (u32 dOut^T pointer, f32 x): the kh lists
-const SCAN = 10; // gatherNonzero's idx and val, inH*inW + 4 each
-const REGIONS = 11;
+const DOUT = 0; // f32 [GROUP, P, oc4]: dOut^T of the group's images
+const OHOFF = 1; // i32 [inH, kH]: byte offset of dOut^T row oh*outW for (ih, kh), -1 where invalid
+const ORDER = 2; // i32 [inW]: the columns in column order
+const SPAN = 3; // i32 [kW, 2]: column-order slots [lo, hi) valid for kw
+const PIXELS = 4; // [inH*inW] x (i32 iw, u32 offset of dOut^T row (iw + pW) div sW, u32 address of OHOFF[ih])
+const COLCNT = 5; // i32 [inW]
+const COLS = 6; // [inW, GROUP*inH] x (u32 dOut^T pointer, f32 x, u32 address of OHOFF[ih], pad): by column
+const COLSTART = 7; // i32 [kH, inW + 1]: where each column-order slot starts in each kh list
+const LISTS = 8; // [kH, GROUP*inH*inW + 1] x (u32 dOut^T pointer, f32 x): the kh lists
+const SCAN = 9; // gatherNonzero's idx and val, inH*inW + 4 each
+const REGIONS = 10;
 const HEADER = 64;
 
 function regionBytes(r: i32, inC: i32, inH: i32, inW: i32, outC: i32, kH: i32, kW: i32, outH: i32, outW: i32): i32 {
   const oc4 = roundUp(outC, 4);
   switch (r) {
-    case PART: return (inC * kH * kW + 1) * oc4 * 4;
     case DOUT: return GROUP * outH * outW * oc4 * 4;
     case OHOFF: return inH * kH * 4;
     case ORDER: return inW * 4;
@@ -80,6 +83,16 @@ function layout(ws: usize, inC: i32, inH: i32, inW: i32, outC: i32, kH: i32, kW:
 @inline
 function reg(ws: usize, r: i32): usize {
   return ws + <usize>load<i32>(at(ws, r));
+}
+
+/** Bytes of one block's partial: dW^T [ckk, oc4] then dBias [oc4]. */
+function partBytes(ckk: i32, oc4: i32): i32 {
+  return (ckk + 1) * oc4 * 4;
+}
+
+/** Bytes of the partials every thread shares (`parts`): one per block. */
+export function spikePoolConv2dPartials(inC: i32, kH: i32, kW: i32, outC: i32): i32 {
+  return BLOCKS * partBytes(inC * kH * kW, roundUp(outC, 4));
 }
 
 export function spikePoolConv2dWorkspace(
@@ -218,47 +231,40 @@ function listSpikes(
   }
 }
 
-/** Phase 1 (rows of dW split across threads): dW[o, k] (+)= sum over threads of partial[k, o], same for dBias. */
+/** Phase 1 (rows of dW split across threads): dW[o, k] (+)= sum over blocks of partial[k, o], same for dBias. */
 function reduce(
-  tid: i32, nth: i32, wsBase: usize, wsStride: usize, dw: usize, dBias: usize, accumulate: bool, outC: i32,
+  tid: i32, nth: i32, parts: usize, blocks: i32, dw: usize, dBias: usize, accumulate: bool, outC: i32,
   ckk: i32, oc4: i32,
 ): void {
   const r0 = shareStart(outC, 1, tid, nth);
   const r1 = shareStart(outC, 1, tid + 1, nth);
+  const stride = <usize>partBytes(ckk, oc4);
   for (let o = r0; o < r1; o++) {
     const dst = at(dw, o * ckk);
-    for (let k = 0; k < ckk; k++) {
-      let s: f32 = accumulate ? load<f32>(at(dst, k)) : 0;
-      for (let t = 0; t < nth; t++) s += load<f32>(at(wsBase + <usize>t * wsStride + HEADER, k * oc4 + o));
-      store<f32>(at(dst, k), s);
-    }
-    if (dBias != 0) {
-      let s: f32 = accumulate ? load<f32>(at(dBias, o)) : 0;
-      for (let t = 0; t < nth; t++) s += load<f32>(at(wsBase + <usize>t * wsStride + HEADER, ckk * oc4 + o));
-      store<f32>(at(dBias, o), s);
+    for (let k = 0; k <= ckk; k++) {
+      if (k == ckk && dBias == 0) break;
+      const d = k < ckk ? at(dst, k) : at(dBias, o);
+      let s: f32 = accumulate ? load<f32>(d) : 0;
+      for (let q = 0; q < blocks; q++) s += load<f32>(at(parts + <usize>q * stride, k * oc4 + o));
+      store<f32>(d, s);
     }
   }
 }
 
 export function spikePoolConv2dBackwardWeight(
-  tid: i32, nth: i32, wsBase: usize, wsStride: usize, phase: i32, x: usize, dPool: usize, argmax: usize, dw: usize,
+  tid: i32, nth: i32, wsBase: usize, wsStride: usize, phase: i32, next: usize, parts: usize, x: usize, dPool: usize, argmax: usize, dw: usize,
   dBias: usize, accumulate: bool, batch: i32, inC: i32, inH: i32, inW: i32, outC: i32, kH: i32, kW: i32,
   sH: i32, sW: i32, pH: i32, pW: i32, outH: i32, outW: i32, pooled: i32,
 ): void {
   const ckk = inC * kH * kW;
   const oc4 = roundUp(outC, 4);
+  const blocks = min(BLOCKS, batch);
   if (phase == 1) {
-    reduce(tid, nth, wsBase, wsStride, dw, dBias, accumulate, outC, ckk, oc4);
+    reduce(tid, nth, parts, blocks, dw, dBias, accumulate, outC, ckk, oc4);
     return;
   }
   const ws = wsBase + <usize>tid * wsStride;
   layout(ws, inC, inH, inW, outC, kH, kW, outH, outW);
-  const part = reg(ws, PART);
-  const partBias = at(part, ckk * oc4);
-  memory.fill(part, 0, <usize>((ckk + 1) * oc4) << 2);
-  const b0 = shareStart(batch, 1, tid, nth);
-  const b1 = shareStart(batch, 1, tid + 1, nth);
-  if (b1 <= b0) return;
   const rowBytes = oc4 << 2;
   const positions = outH * outW;
   const imageBytes = positions * rowBytes;
@@ -269,22 +275,28 @@ export function spikePoolConv2dBackwardWeight(
   const lists = reg(ws, LISTS);
   const listCap = GROUP * inH * inW;
   const vecs = oc4 >> 2;
-  for (let g0 = b0; g0 < b1; g0 += GROUP) {
-    const g1 = min(b1, g0 + GROUP);
-    scatterGradients(dPool, argmax, dOutT, partBias, g0, g1, outC, oc4, positions, pooled);
-    for (let c = 0; c < inC; c++) {
-      listSpikes(ws, x, dOutT, c, g0, g1, inC, inH, inW, kH, imageBytes);
-      for (let kh = 0; kh < kH; kh++) {
-        const list = lists + (<usize>(kh * (listCap + 1)) << 3);
-        const starts = at(colStart, kh * (inW + 1));
-        for (let kw = 0; kw < kW; kw++) {
-          const lo = load<i32>(at(starts, load<i32>(at(span, 2 * kw))));
-          const hi = load<i32>(at(starts, load<i32>(at(span, 2 * kw + 1))));
-          if (lo >= hi) continue;
-          // entries point at dOut^T[oh, (iw + pW) div sW]; this tap reads kw div sW rows before it
-          const shift = <usize>(-((kw / sW) * rowBytes));
-          const dst = at(part, ((c * kH + kh) * kW + kw) * oc4);
-          sumRows(list + (<usize>lo << 3), list + (<usize>hi << 3), shift, vecs, dst);
+  for (let q = claim(next); q < blocks; q = claim(next)) {
+    const part = parts + <usize>q * <usize>partBytes(ckk, oc4);
+    const partBias = at(part, ckk * oc4);
+    memory.fill(part, 0, <usize>partBytes(ckk, oc4));
+    const b1 = shareStart(batch, 1, q + 1, blocks);
+    for (let g0 = shareStart(batch, 1, q, blocks); g0 < b1; g0 += GROUP) {
+      const g1 = min(b1, g0 + GROUP);
+      scatterGradients(dPool, argmax, dOutT, partBias, g0, g1, outC, oc4, positions, pooled);
+      for (let c = 0; c < inC; c++) {
+        listSpikes(ws, x, dOutT, c, g0, g1, inC, inH, inW, kH, imageBytes);
+        for (let kh = 0; kh < kH; kh++) {
+          const list = lists + (<usize>(kh * (listCap + 1)) << 3);
+          const starts = at(colStart, kh * (inW + 1));
+          for (let kw = 0; kw < kW; kw++) {
+            const lo = load<i32>(at(starts, load<i32>(at(span, 2 * kw))));
+            const hi = load<i32>(at(starts, load<i32>(at(span, 2 * kw + 1))));
+            if (lo >= hi) continue;
+            // entries point at dOut^T[oh, (iw + pW) div sW]; this tap reads kw div sW rows before it
+            const shift = <usize>(-((kw / sW) * rowBytes));
+            const dst = at(part, ((c * kH + kh) * kW + kw) * oc4);
+            sumRows(list + (<usize>lo << 3), list + (<usize>hi << 3), shift, vecs, dst);
+          }
         }
       }
     }

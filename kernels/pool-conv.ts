@@ -11,11 +11,11 @@
 //  3. for each p the footprint is summed over p's entries in registers, 7 vectors at a time (./entry-sums.ts),
 //     and added to dX once per pass (instead of a load and a store per multiply-add);
 //  4. the interior of the accumulator is written back NCHW, 4x4 blocks transposed in registers.
-// Threads split the batch. For one dX element the sum runs over positions p in increasing order, each p's
+// Threads claim images one at a time (the counter at `next`). For one dX element the sum runs over positions p in increasing order, each p's
 // contribution summed over its entries in (o, pooled position) order.
 import { at, transpose4Store } from './gemm';
 import { sumRowsScattered } from './entry-sums';
-import { roundUp, shareStart } from './simd';
+import { claim, roundUp } from './simd';
 
 // Scratch of one thread, in bytes from ws, each region 64-byte aligned:
 // [wt: outC*nv f32x4 | acc: padded plane * inC4 floats | offs: nv u32 | starts, cursor: P+1 i32 each |
@@ -108,13 +108,10 @@ function writeBack(acc: usize, dx: usize, b: i32, inC: i32, inH: i32, inW: i32, 
 }
 
 export function poolConvBackwardInput(
-  tid: i32, nth: i32, wsBase: usize, wsStride: usize, dPool: usize, argmax: usize, w: usize, dx: usize,
+  tid: i32, nth: i32, wsBase: usize, wsStride: usize, next: usize, dPool: usize, argmax: usize, w: usize, dx: usize,
   batch: i32, inC: i32, inH: i32, inW: i32, outC: i32, kH: i32, kW: i32, sH: i32, sW: i32, pH: i32, pW: i32,
   outH: i32, outW: i32, pooled: i32,
 ): void {
-  const b0 = shareStart(batch, 1, tid, nth);
-  const b1 = shareStart(batch, 1, tid + 1, nth);
-  if (b1 <= b0) return;
   const c4 = roundUp(inC, 4);
   const taps = kH * kW;
   const nv = (taps * c4) >> 2;
@@ -140,7 +137,7 @@ export function poolConvBackwardInput(
     const kh = v / perRow;
     store<u32>(at(offs, v), <u32>((kh * wp * c4 + (v - kh * perRow) * 4) << 2));
   }
-  for (let b = b0; b < b1; b++) {
+  for (let b = claim(next); b < batch; b = claim(next)) {
     memory.fill(acc, 0, (<usize>(plane * c4)) << 2);
     bucket(dPool, argmax, wt, nv << 4, starts, cursor, entries, b, outC, pooled, positions);
     for (let p = 0; p < positions; p++) {

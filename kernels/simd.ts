@@ -19,6 +19,17 @@ export function roundUp(n: i32, m: i32): i32 {
   return ((n + m - 1) / m) * m;
 }
 
+/**
+ * The next unit of work of a job whose threads share the int32 counter at `counter` (zeroed before the job): an
+ * atomic fetch-and-add, so a thread that starts late or runs slow on a shared machine simply takes fewer units.
+ * Only for kernels whose units write disjoint outputs (the result then does not depend on who ran what).
+ */
+// @ts-ignore: decorator
+@inline
+export function claim(counter: usize): i32 {
+  return atomic.add<i32>(counter, 1);
+}
+
 /** `[lo, hi)` of `total` items for thread `tid` of `nth`, in units of `unit` items (the last share takes the rest). */
 // @ts-ignore: decorator
 @inline

@@ -7,7 +7,7 @@
 // NaN, so the argmax is ih*inW + iw of the first maximum in row-major window order (-Infinity and -1 for a window
 // entirely in the padding). The 2x2 stride-2 pool without padding has its own loop; any other geometry the general one.
 import { at } from './gemm';
-import { roundUp, shareStart } from './simd';
+import { claim, roundUp } from './simd';
 import { offConvTOf, offPooled, prepareSpikeConv, r16, spikeConvImage, storeChannelMajor } from './sparse-conv-forward';
 
 /** pv/pa [outH*outW, oc4]: max and argmax of the 2x2 windows at stride 2 of convT [inH*inW, oc4]. */
@@ -94,17 +94,14 @@ export function spikeConv2dPoolWorkspace(
 
 /**
  * The conv geometry as spikeConv2dForward's, then the pool's window (pkH, pkW), stride, padding and output size;
- * the pool reads [batch, outC, outH, outW]. Images are split across threads.
+ * the pool reads [batch, outC, outH, outW]. Threads claim images one at a time from the counter at `next`.
  */
 export function spikeConv2dPoolForward(
-  tid: i32, nth: i32, wsBase: usize, wsStride: usize, x: usize, w: usize, bias: usize, out: usize, argmax: usize,
+  tid: i32, nth: i32, wsBase: usize, wsStride: usize, next: usize, x: usize, w: usize, bias: usize, out: usize, argmax: usize,
   batch: i32, inC: i32, inH: i32, inW: i32, outC: i32, kH: i32, kW: i32,
   sH: i32, sW: i32, pH: i32, pW: i32, outH: i32, outW: i32,
   pkH: i32, pkW: i32, psH: i32, psW: i32, ppH: i32, ppW: i32, pOutH: i32, pOutW: i32,
 ): void {
-  const b0 = shareStart(batch, 1, tid, nth);
-  const b1 = shareStart(batch, 1, tid + 1, nth);
-  if (b1 <= b0) return;
   const ws = wsBase + <usize>tid * wsStride;
   const np = outH * outW;
   const pooled = pOutH * pOutW;
@@ -115,7 +112,7 @@ export function spikeConv2dPoolForward(
   const pv = at(ws, offPooled(ckk, oc4, np, inH * inW, kH * kW));
   const pa = at(pv, r16(pooled * oc4));
   const fast = pkH == 2 && pkW == 2 && psH == 2 && psW == 2 && ppH == 0 && ppW == 0;
-  for (let b = b0; b < b1; b++) {
+  for (let b = claim(next); b < batch; b = claim(next)) {
     spikeConvImage(ws, at(x, b * inC * inH * inW), bias != 0, inC, inH, inW, outC, kH, kW, np);
     if (fast) pool2x2(convT, oc4, outW, pOutH, pOutW, pv, pa);
     else poolWindows(convT, oc4, outH, outW, pkH, pkW, psH, psW, ppH, ppW, pOutH, pOutW, pv, pa);

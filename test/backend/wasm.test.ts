@@ -1148,3 +1148,40 @@ describe.each(['1 thread', '2 threads', 'simd128, 3 threads'])('wasm kernels vs 
     });
   });
 });
+
+describe('threads claim images dynamically: the pool-fed spike conv kernels give the same bits on any thread count', () => {
+  // 37 images: uneven blocks of the weight gradient's 16, and more images than threads for every claim loop
+  const conv = makeConv2dGeometry({ batch: 37, inC: 12, inH: 12, inW: 12, outC: 16, kernelSize: 5 });
+  const pool = makePool2dGeometry({ batch: 37, channels: 16, inH: 8, inW: 8, kernelSize: 2 });
+  const xN = conv.batch * conv.inC * conv.inH * conv.inW;
+  const wN = conv.outC * conv.inC * conv.kH * conv.kW;
+  const pooled = pool.batch * pool.channels * pool.outH * pool.outW;
+
+  it('forward, input gradient and weight gradient: 1, 2 and 3 threads agree bit for bit', () => {
+    const rng = new Rng(31);
+    const x = spikes(rng, xN, 0.15);
+    const w = rand(rng, wN);
+    const bias = rand(rng, conv.outC);
+    const { argmax, dPool } = poolGradient(rng, conv, pool);
+    const results = Object.entries(backends).map(([name, b]) => {
+      const out = new Float32Array(pooled);
+      const arg = new Int32Array(pooled);
+      b.spikeConv2dPoolForward(conv, pool, x, w, bias, out, arg);
+      const dx = new Float32Array(xN);
+      b.poolConv2dBackwardInput(conv, pool, dPool, argmax, w, dx);
+      const dw = new Float32Array(wN);
+      const db = new Float32Array(conv.outC);
+      b.spikePoolConv2dBackwardWeight(conv, pool, x, dPool, argmax, dw, db, false);
+      return { name, simd: b.simd, out, arg, dx, dw, db };
+    });
+    const [first, ...rest] = results;
+    for (const r of rest) {
+      expect(r.out, r.name).toEqual(first!.out);
+      expect(r.arg, r.name).toEqual(first!.arg);
+      // binary spikes: the weight gradient only adds, so even the SIMD128 build (no fused multiply-add) agrees
+      expect(r.dw, r.name).toEqual(first!.dw);
+      expect(r.db, r.name).toEqual(first!.db);
+      if (r.simd === first!.simd) expect(r.dx, r.name).toEqual(first!.dx);
+    }
+  });
+});

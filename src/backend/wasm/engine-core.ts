@@ -57,6 +57,7 @@ export interface KernelExports {
     outH: number,
     outW: number,
   ): number;
+  spikePoolConv2dPartials(inC: number, kH: number, kW: number, outC: number): number;
   spikeGemmWorkspace(k: number): number;
   lifWorkspace(): number;
   conv2dForwardWorkspace(inC: number, outC: number, kH: number, kW: number, outW: number): number;
@@ -309,6 +310,15 @@ export class EngineCore {
       this.shared = this.heap.alloc(this.sharedBytes);
     }
     return this.shared;
+  }
+
+  private counter: Ptr = 0;
+
+  /** The address of a zeroed int32 work counter, for a kernel whose threads claim units from it (kernels/simd.ts). */
+  protected workCounter(): Ptr {
+    if (this.counter === 0) this.counter = this.heap.alloc(64);
+    this.i32(this.counter, 1)[0] = 0;
+    return this.counter;
   }
 
   /** A small persistent int32 buffer, one slot per thread (kernels that return per-thread results). */

@@ -151,7 +151,7 @@ export class DenseKernels extends EngineCore {
       ),
     );
     const nth = this.pick(2 * g.batch * g.outC * pooled * g.kH * g.kW * g.inC, GRAIN_FLOPS, g.batch);
-    this.exec('poolConvBackwardInput', nth, [dPool, argmax, w, dx, ...this.convArgs(g), pooled]);
+    this.exec('poolConvBackwardInput', nth, [this.workCounter(), dPool, argmax, w, dx, ...this.convArgs(g), pooled]);
   }
 
   /**

@@ -225,7 +225,7 @@ export class WasmEngine extends DenseKernels {
     this.ensureWorkspace(this.spikeForwardWorkspace(g, pool.outH * pool.outW));
     const p = pool;
     this.exec('spikeConv2dPoolForward', this.spikeForwardThreads(g), [
-      ...[x, w, bias, out, argmax, ...this.convArgs(g)],
+      ...[this.workCounter(), x, w, bias, out, argmax, ...this.convArgs(g)],
       ...[p.kH, p.kW, p.strideH, p.strideW, p.padH, p.padW, p.outH, p.outW],
     ]);
     return 'sparse';
@@ -312,10 +312,11 @@ export class WasmEngine extends DenseKernels {
       this.exports.spikePoolConv2dWorkspace(g.inC, g.inH, g.inW, g.outC, g.kH, g.kW, g.outH, g.outW),
     );
     const nth = this.pick((2 * g.batch * g.outC * g.outH * g.outW * g.inC * g.kH * g.kW) / 8, GRAIN_FLOPS, g.batch);
-    const rest = [x, dPool, argmax, dw, dBias, +accumulate, ...this.convArgs(g), pool.outH * pool.outW];
-    // Phase 1 sums the partials of exactly the threads that ran phase 0.
-    this.exec('spikePoolConv2dBackwardWeight', nth, [0, ...rest]);
-    this.exec('spikePoolConv2dBackwardWeight', nth, [1, ...rest]);
+    // one partial per fixed block of images (claimed by the threads of phase 0), summed in block order by phase 1
+    const parts = this.sharedScratch(this.exports.spikePoolConv2dPartials(g.inC, g.kH, g.kW, g.outC));
+    const rest = [parts, x, dPool, argmax, dw, dBias, +accumulate, ...this.convArgs(g), pool.outH * pool.outW];
+    this.exec('spikePoolConv2dBackwardWeight', nth, [0, this.workCounter(), ...rest]);
+    this.exec('spikePoolConv2dBackwardWeight', nth, [1, 0, ...rest]);
     return 'sparse';
   }
 
