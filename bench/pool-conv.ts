@@ -4,7 +4,9 @@
  *  - input gradient: poolConv2dBackwardInput, the old kernel (bench/kernels/pool-conv-old.ts, compiled here into a
  *    benchmark-only module that an otherwise identical engine loads) against the current one;
  *  - weight gradient: maxPool2dBackward + spikeConv2dBackwardWeight (the old route through a dense conv-output
- *    gradient, sparse or dense by density as the engine picks) against the fused spikePoolConv2dBackwardWeight.
+ *    gradient, sparse or dense by density as the engine picks) against the fused spikePoolConv2dBackwardWeight;
+ *  - the same spikes through the CNN's pool-fed weight gradient (poolConv2dBackwardWeight: one input patch per
+ *    nonzero pooled gradient, blind to spikes) against spikePoolConv2dBackwardWeight: which of the two suits spikes.
  * Spikes at each --densities value; argmax from a max-pool over the conv of those spikes; dPool dense. Old and new
  * run alternately within each repetition (the machine is shared), and each row reports the median wall time.
  *
@@ -162,6 +164,7 @@ async function main(): Promise<void> {
       const newW = () => {
         newPath = ne.spikePoolConv2dBackwardWeightPtr(conv, pool, nb.x, nb.dPool, nb.argmax, nb.dw, nb.db, false);
       };
+      const cnnW = () => ne.poolConvBackwardWeightPtr(conv, pool, nb.x, nb.dPool, nb.argmax, nb.dw, nb.db, false);
       // agreement (summation order only) and warm-up
       oldIn();
       newIn();
@@ -170,12 +173,16 @@ async function main(): Promise<void> {
       const dwOld = ne.f32(nb.dw, W).slice();
       newW();
       const dwDiff = relDiff(ne.f32(nb.dw, W), dwOld);
+      cnnW();
+      const cnnDiff = relDiff(ne.f32(nb.dw, W), dwOld);
       const t = { oldIn: [] as number[], newIn: [] as number[], oldW: [] as number[], newW: [] as number[] };
+      const cnn: number[] = [];
       for (let r = 0; r < REPS; r++) {
         time(oldIn, t.oldIn);
         time(newIn, t.newIn);
         time(oldW, t.oldW);
         time(newW, t.newW);
+        time(cnnW, cnn);
       }
       const d = `${(density * 100).toFixed(0)}%`;
       const flops = 2 * POOLED * 300;
@@ -192,6 +199,7 @@ async function main(): Promise<void> {
       const gf = (ms: number[]) => (flops / (median(ms) / 1000) / 1e9).toFixed(1);
       rows.push(row('input gradient', t.oldIn, t.newIn, dxDiff, `${gf(t.oldIn)} -> ${gf(t.newIn)} GFLOPS`));
       rows.push(row('weight gradient', t.oldW, t.newW, dwDiff, `old path ${oldPath}, new ${newPath}`));
+      rows.push(row('  vs the CNN kernel', cnn, t.newW, cnnDiff, 'old = poolConv2dBackwardWeight on the spikes'));
     }
     ne.dispose();
     oe.dispose();

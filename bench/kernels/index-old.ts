@@ -16,7 +16,7 @@ export function poolConvBackwardInputWorkspace(
 }
 
 export function poolConvBackwardInput(
-  tid: i32, nth: i32, wsBase: usize, wsStride: usize, dPool: usize, argmax: usize, w: usize, dx: usize,
+  tid: i32, nth: i32, wsBase: usize, wsStride: usize, _next: usize, dPool: usize, argmax: usize, w: usize, dx: usize,
   batch: i32, inC: i32, inH: i32, inW: i32, outC: i32, kH: i32, kW: i32, sH: i32, sW: i32, pH: i32, pW: i32,
   _outH: i32, outW: i32, pooled: i32,
 ): void {
