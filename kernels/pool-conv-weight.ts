@@ -241,8 +241,8 @@ function reduce(
   const stride = <usize>partBytes(ckk, oc4);
   for (let o = r0; o < r1; o++) {
     const dst = at(dw, o * ckk);
-    for (let k = 0; k <= ckk; k++) {
-      if (k == ckk && dBias == 0) break;
+    const rows = dBias != 0 ? ckk + 1 : ckk; // row ckk of a partial: the bias
+    for (let k = 0; k < rows; k++) {
       const d = k < ckk ? at(dst, k) : at(dBias, o);
       let s: f32 = accumulate ? load<f32>(d) : 0;
       for (let q = 0; q < blocks; q++) s += load<f32>(at(parts + <usize>q * stride, k * oc4 + o));
@@ -252,8 +252,8 @@ function reduce(
 }
 
 export function spikePoolConv2dBackwardWeight(
-  tid: i32, nth: i32, wsBase: usize, wsStride: usize, phase: i32, next: usize, parts: usize, x: usize, dPool: usize, argmax: usize, dw: usize,
-  dBias: usize, accumulate: bool, batch: i32, inC: i32, inH: i32, inW: i32, outC: i32, kH: i32, kW: i32,
+  tid: i32, nth: i32, wsBase: usize, wsStride: usize, phase: i32, next: usize, parts: usize, x: usize, dPool: usize,
+  argmax: usize, dw: usize, dBias: usize, accumulate: bool, batch: i32, inC: i32, inH: i32, inW: i32, outC: i32, kH: i32, kW: i32,
   sH: i32, sW: i32, pH: i32, pW: i32, outH: i32, outW: i32, pooled: i32,
 ): void {
   const ckk = inC * kH * kW;

@@ -11,8 +11,8 @@
 //  3. for each p the footprint is summed over p's entries in registers, 7 vectors at a time (./entry-sums.ts),
 //     and added to dX once per pass (instead of a load and a store per multiply-add);
 //  4. the interior of the accumulator is written back NCHW, 4x4 blocks transposed in registers.
-// Threads claim images one at a time (the counter at `next`). For one dX element the sum runs over positions p in increasing order, each p's
-// contribution summed over its entries in (o, pooled position) order.
+// Threads claim images one at a time (the counter at `next`). For one dX element the sum runs over positions p in
+// increasing order, each p's contribution summed over its entries in (o, pooled position) order.
 import { at, transpose4Store } from './gemm';
 import { sumRowsScattered } from './entry-sums';
 import { claim, roundUp } from './simd';
