@@ -185,21 +185,9 @@ export abstract class ConvPoolKernels extends ArrayBridge {
     accumulate: boolean,
   ): void {
     const name = 'spikePoolConv2dBackwardWeight';
-    const s = convSizes(conv);
-    const pooled = checkPoolGradient(name, conv, pool, dPool, argmax);
-    need(name, 'x', x, s.x);
-    need(name, 'dw', dw, s.w);
-    if (dBias) need(name, 'dBias', dBias, conv.outC);
-    this.scoped(() => {
-      const pa = this.put(argmax, pooled);
-      checkArgmax(name, this.engine, pa, pooled, conv.outH * conv.outW, SKIP_NEGATIVE);
-      const pw = accumulate ? this.put(dw, s.w) : this.out(dw, s.w);
-      const pb = dBias ? (accumulate ? this.put(dBias, conv.outC) : this.out(dBias, conv.outC)) : 0;
-      const pd = this.put(dPool, pooled);
-      this.engine.spikePoolConv2dBackwardWeightPtr(conv, pool, this.put(x, s.x), pd, pa, pw, pb, accumulate);
-      this.get(pw, dw, s.w);
-      if (dBias) this.get(pb, dBias, conv.outC);
-    });
+    this.poolWeight(name, conv, pool, x, dPool, argmax, dw, dBias, accumulate, SKIP_NEGATIVE, (px, pd, pa, pw, pb) =>
+      this.engine.spikePoolConv2dBackwardWeightPtr(conv, pool, px, pd, pa, pw, pb, accumulate),
+    );
   }
 
   poolConv2dBackwardWeight(
@@ -213,6 +201,28 @@ export abstract class ConvPoolKernels extends ArrayBridge {
     accumulate: boolean,
   ): void {
     const name = 'poolConv2dBackwardWeight';
+    this.poolWeight(name, conv, pool, x, dPool, argmax, dw, dBias, accumulate, -1, (px, pd, pa, pw, pb) =>
+      this.engine.poolConvBackwardWeightPtr(conv, pool, px, pd, pa, pw, pb, accumulate),
+    );
+  }
+
+  /**
+   * The wrapper shared by the two pool-fed weight gradients: checks, argmax range (from `lo`, see checkArgmax),
+   * places, runs `kernel` (accumulate reads dw/dBias, else only writes them).
+   */
+  private poolWeight(
+    name: string,
+    conv: Conv2dGeometry,
+    pool: Pool2dGeometry,
+    x: Float32Array,
+    dPool: Float32Array,
+    argmax: Int32Array,
+    dw: Float32Array,
+    dBias: Float32Array | null,
+    accumulate: boolean,
+    lo: number,
+    kernel: (x: Ptr, dPool: Ptr, argmax: Ptr, dw: Ptr, dBias: Ptr) => unknown,
+  ): void {
     const s = convSizes(conv);
     const pooled = checkPoolGradient(name, conv, pool, dPool, argmax);
     need(name, 'x', x, s.x);
@@ -220,19 +230,10 @@ export abstract class ConvPoolKernels extends ArrayBridge {
     if (dBias) need(name, 'dBias', dBias, conv.outC);
     this.scoped(() => {
       const pa = this.put(argmax, pooled);
-      checkArgmax(name, this.engine, pa, pooled, conv.outH * conv.outW);
+      checkArgmax(name, this.engine, pa, pooled, conv.outH * conv.outW, lo);
       const pw = accumulate ? this.put(dw, s.w) : this.out(dw, s.w);
       const pb = dBias ? (accumulate ? this.put(dBias, conv.outC) : this.out(dBias, conv.outC)) : 0;
-      this.engine.poolConvBackwardWeightPtr(
-        conv,
-        pool,
-        this.put(x, s.x),
-        this.put(dPool, pooled),
-        pa,
-        pw,
-        pb,
-        accumulate,
-      );
+      kernel(this.put(x, s.x), this.put(dPool, pooled), pa, pw, pb);
       this.get(pw, dw, s.w);
       if (dBias) this.get(pb, dBias, conv.outC);
     });
