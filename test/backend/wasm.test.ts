@@ -919,6 +919,27 @@ describe.each(['1 thread', '2 threads', 'simd128, 3 threads'])('wasm kernels vs 
       }
     });
 
+    it('spike density: exact up to 1 Mi elements; above, evenly spaced windows within a point of the truth', () => {
+      const e = be().engine;
+      const rng = new Rng(34);
+      const small = spikes(rng, 5000, 0.3);
+      const nonzero = (v: Float32Array): number => v.reduce((acc, x) => acc + (x !== 0 ? 1 : 0), 0);
+      inArena(e, (put) => {
+        expect(e.spikeDensityPtr(put(small), small.length)).toBe(nonzero(small) / small.length);
+        expect(e.spikeDensityPtr(put(small), 0)).toBe(0);
+      });
+      // 50 steps x 1.2 Mi spikes with a density that rises over time (2% .. 40%), and a first half of zeros
+      const n = 50 * 24_000;
+      const rising = new Float32Array(n);
+      for (let i = 0; i < n; i++) rising[i] = rng.uniform() < 0.02 + (0.38 * i) / n ? 1 : 0;
+      const halves = new Float32Array(n).fill(1, n / 2);
+      for (const big of [rising, halves]) {
+        inArena(e, (put) => {
+          expect(Math.abs(e.spikeDensityPtr(put(big), n) - nonzero(big) / n)).toBeLessThan(0.01);
+        });
+      }
+    });
+
     const convCases: [string, Conv2dGeometry][] = [
       [
         'seed conv2 (12->64, 12x12, k5)',
