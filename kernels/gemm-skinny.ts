@@ -41,14 +41,16 @@ export function skinnyScratchBytes(m: i32, n: i32, k: i32): i32 {
 // @ts-ignore: decorator
 @inline
 function put(p: usize, x: v128, va: v128, acc: bool, lanes: i32, tmp: usize): void {
-  if (lanes >= 4) {
-    v128.store(p, acc ? madd(x, va, v128.load(p)) : f32x4.mul(x, va));
-  } else if (lanes > 0) {
-    v128.store(tmp, f32x4.mul(x, va));
-    for (let j = 0; j < lanes; j++) {
-      const t = load<f32>(at(tmp, j));
-      store<f32>(at(p, j), acc ? load<f32>(at(p, j)) + t : t);
-    }
+  if (lanes >= 4) v128.store(p, acc ? madd(x, va, v128.load(p)) : f32x4.mul(x, va));
+  else if (lanes > 0) putPartial(p, x, va, acc, lanes, tmp);
+}
+
+/** The last vector of a row, out of line: the tiles stay small. */
+function putPartial(p: usize, x: v128, va: v128, acc: bool, lanes: i32, tmp: usize): void {
+  v128.store(tmp, f32x4.mul(x, va));
+  for (let j = 0; j < lanes; j++) {
+    const t = load<f32>(at(tmp, j));
+    store<f32>(at(p, j), acc ? load<f32>(at(p, j)) + t : t);
   }
 }
 
@@ -70,15 +72,18 @@ function tile(
   R: i32, NV: i32, kc: i32, pa: usize, ar: usize, ak: usize, pb: usize, bk: usize,
   c: usize, ldc: usize, cols: i32, va: v128, acc: bool, tmp: usize,
 ): void {
-  const z = f32x4.splat(0);
-  let c00 = z, c01 = z, c02 = z, c10 = z, c11 = z, c12 = z;
-  let c20 = z, c21 = z, c22 = z, c30 = z, c31 = z, c32 = z;
+  let c00 = f32x4.splat(0), c01 = f32x4.splat(0), c02 = f32x4.splat(0);
+  let c10 = f32x4.splat(0), c11 = f32x4.splat(0), c12 = f32x4.splat(0);
+  let c20 = f32x4.splat(0), c21 = f32x4.splat(0), c22 = f32x4.splat(0);
+  let c30 = f32x4.splat(0), c31 = f32x4.splat(0), c32 = f32x4.splat(0);
+  let c40 = f32x4.splat(0), c41 = f32x4.splat(0), c42 = f32x4.splat(0);
   const ar2 = 2 * ar;
   const ar3 = 3 * ar;
+  const ar4 = 4 * ar;
   for (let kk = 0; kk < kc; kk++) {
     const b0 = v128.load(pb);
-    const b1 = NV > 1 ? v128.load(pb, 16) : z;
-    const b2 = NV > 2 ? v128.load(pb, 32) : z;
+    const b1 = NV > 1 ? v128.load(pb, 16) : f32x4.splat(0);
+    const b2 = NV > 2 ? v128.load(pb, 32) : f32x4.splat(0);
     let s = v128.load32_splat(pa);
     c00 = madd(s, b0, c00);
     if (NV > 1) c01 = madd(s, b1, c01);
@@ -101,6 +106,12 @@ function tile(
       if (NV > 1) c31 = madd(s, b1, c31);
       if (NV > 2) c32 = madd(s, b2, c32);
     }
+    if (R > 4) {
+      s = v128.load32_splat(pa + ar4);
+      c40 = madd(s, b0, c40);
+      if (NV > 1) c41 = madd(s, b1, c41);
+      if (NV > 2) c42 = madd(s, b2, c42);
+    }
     pa += ak;
     pb += bk;
   }
@@ -108,44 +119,119 @@ function tile(
   if (R > 1) putRow(NV, c + ldc, c10, c11, c12, va, acc, cols, tmp);
   if (R > 2) putRow(NV, c + 2 * ldc, c20, c21, c22, va, acc, cols, tmp);
   if (R > 3) putRow(NV, c + 3 * ldc, c30, c31, c32, va, acc, cols, tmp);
+  if (R > 4) putRow(NV, c + 4 * ldc, c40, c41, c42, va, acc, cols, tmp);
 }
 
-/** Rows [0, m) of C against one block of NV vectors: tiles of 4 rows, then the rest (R constant per call). */
-// @ts-ignore: decorator
-@inline
-function rowTiles(
-  NV: i32, m: i32, kc: i32, pa: usize, ar: usize, ak: usize, pb: usize, bk: usize,
+// The drivers call these instances of `tile`, each with literal R and NV: a constant passed on through another
+// inlined function reached `tile` as a variable (binaryen merged the copies; every `if (NV > 1)` became a branch in
+// the loop). Instances with several callers stay functions of their own (binaryen inlines single callers): a wasm
+// function with many tiles inlined is compiled by V8's mid-tier register allocator, which spilled the accumulators.
+
+function tile3x3(
+  kc: i32, pa: usize, ar: usize, ak: usize, pb: usize, bk: usize, c: usize, ldc: usize, cols: i32, va: v128, acc: bool, tmp: usize,
+): void {
+  tile(3, 3, kc, pa, ar, ak, pb, bk, c, ldc, cols, va, acc, tmp);
+}
+function tile1x3(
+  kc: i32, pa: usize, ar: usize, ak: usize, pb: usize, bk: usize, c: usize, ldc: usize, cols: i32, va: v128, acc: bool, tmp: usize,
+): void {
+  tile(1, 3, kc, pa, ar, ak, pb, bk, c, ldc, cols, va, acc, tmp);
+}
+function tile5x2(
+  kc: i32, pa: usize, ar: usize, ak: usize, pb: usize, bk: usize, c: usize, ldc: usize, cols: i32, va: v128, acc: bool, tmp: usize,
+): void {
+  tile(5, 2, kc, pa, ar, ak, pb, bk, c, ldc, cols, va, acc, tmp);
+}
+function tile1x2(
+  kc: i32, pa: usize, ar: usize, ak: usize, pb: usize, bk: usize, c: usize, ldc: usize, cols: i32, va: v128, acc: bool, tmp: usize,
+): void {
+  tile(1, 2, kc, pa, ar, ak, pb, bk, c, ldc, cols, va, acc, tmp);
+}
+function tile5x1(
+  kc: i32, pa: usize, ar: usize, ak: usize, pb: usize, bk: usize, c: usize, ldc: usize, cols: i32, va: v128, acc: bool, tmp: usize,
+): void {
+  tile(5, 1, kc, pa, ar, ak, pb, bk, c, ldc, cols, va, acc, tmp);
+}
+function tile1x1(
+  kc: i32, pa: usize, ar: usize, ak: usize, pb: usize, bk: usize, c: usize, ldc: usize, cols: i32, va: v128, acc: bool, tmp: usize,
+): void {
+  tile(1, 1, kc, pa, ar, ak, pb, bk, c, ldc, cols, va, acc, tmp);
+}
+
+/** Rows [0, m) of C against the NV (1 to 3) vectors at pb: tiles of 4 rows, then 1 row at a time. */
+function rowsOf3(
+  m: i32, kc: i32, pa: usize, ar: usize, ak: usize, pb: usize, bk: usize,
   c: usize, ldc: usize, cols: i32, va: v128, acc: bool, tmp: usize,
 ): void {
   let i = 0;
-  for (; i + 4 <= m; i += 4) {
-    tile(4, NV, kc, pa + <usize>i * ar, ar, ak, pb, bk, c + <usize>i * ldc, ldc, cols, va, acc, tmp);
+  for (; i + 3 <= m; i += 3) {
+    tile3x3(kc, pa + <usize>i * ar, ar, ak, pb, bk, c + <usize>i * ldc, ldc, cols, va, acc, tmp);
   }
-  const a = pa + <usize>i * ar;
-  const d = c + <usize>i * ldc;
-  switch (m - i) {
-    case 3: tile(3, NV, kc, a, ar, ak, pb, bk, d, ldc, cols, va, acc, tmp); break;
-    case 2: tile(2, NV, kc, a, ar, ak, pb, bk, d, ldc, cols, va, acc, tmp); break;
-    case 1: tile(1, NV, kc, a, ar, ak, pb, bk, d, ldc, cols, va, acc, tmp); break;
-    default:
+  for (; i < m; i++) tile1x3(kc, pa + <usize>i * ar, ar, ak, pb, bk, c + <usize>i * ldc, ldc, cols, va, acc, tmp);
+}
+function rowsOf2(
+  m: i32, kc: i32, pa: usize, ar: usize, ak: usize, pb: usize, bk: usize,
+  c: usize, ldc: usize, cols: i32, va: v128, acc: bool, tmp: usize,
+): void {
+  let i = 0;
+  for (; i + 5 <= m; i += 5) {
+    tile5x2(kc, pa + <usize>i * ar, ar, ak, pb, bk, c + <usize>i * ldc, ldc, cols, va, acc, tmp);
   }
+  for (; i < m; i++) tile1x2(kc, pa + <usize>i * ar, ar, ak, pb, bk, c + <usize>i * ldc, ldc, cols, va, acc, tmp);
+}
+function rowsOf1(
+  m: i32, kc: i32, pa: usize, ar: usize, ak: usize, pb: usize, bk: usize,
+  c: usize, ldc: usize, cols: i32, va: v128, acc: bool, tmp: usize,
+): void {
+  let i = 0;
+  for (; i + 5 <= m; i += 5) {
+    tile5x1(kc, pa + <usize>i * ar, ar, ak, pb, bk, c + <usize>i * ldc, ldc, cols, va, acc, tmp);
+  }
+  for (; i < m; i++) tile1x1(kc, pa + <usize>i * ar, ar, ak, pb, bk, c + <usize>i * ldc, ldc, cols, va, acc, tmp);
 }
 
-/** Columns [0, cols) of rows [0, m) of C: blocks of 3 vectors, then one block of the 1 or 2 left. */
-// @ts-ignore: decorator
-@inline
-function colTiles(
+/** Columns [0, cols) of rows [0, m) of C: blocks of 3 vectors, each against all rows, then the 1 or 2 left. */
+function colsThenRows(
   m: i32, kc: i32, pa: usize, ar: usize, ak: usize, pb: usize, bk: usize,
   c: usize, ldc: usize, cols: i32, va: v128, acc: bool, tmp: usize,
 ): void {
   let j = 0;
-  for (; j + 8 < cols; j += 12) {
+  for (; j + 4 < cols; j += 8) {
     const o = <usize>j << 2;
-    rowTiles(3, m, kc, pa, ar, ak, pb + o, bk, c + o, ldc, cols - j, va, acc, tmp);
+    rowsOf2(m, kc, pa, ar, ak, pb + o, bk, c + o, ldc, cols - j, va, acc, tmp);
   }
   const o = <usize>j << 2;
-  if (j + 4 < cols) rowTiles(2, m, kc, pa, ar, ak, pb + o, bk, c + o, ldc, cols - j, va, acc, tmp);
-  else if (j < cols) rowTiles(1, m, kc, pa, ar, ak, pb + o, bk, c + o, ldc, cols - j, va, acc, tmp);
+  if (j < cols) rowsOf1(m, kc, pa, ar, ak, pb + o, bk, c + o, ldc, cols - j, va, acc, tmp);
+}
+
+/** Rows [0, m) of C, each block of 4 rows (then each row) across all columns [0, cols): C is written in order. */
+function rowsThenCols(
+  m: i32, kc: i32, pa: usize, ar: usize, ak: usize, pb: usize, bk: usize,
+  c: usize, ldc: usize, cols: i32, va: v128, acc: bool, tmp: usize,
+): void {
+  let i = 0;
+  for (; i + 5 <= m; i += 5) {
+    const a = pa + <usize>i * ar;
+    const d = c + <usize>i * ldc;
+    let j = 0;
+    for (; j + 4 < cols; j += 8) {
+      const o = <usize>j << 2;
+      tile5x2(kc, a, ar, ak, pb + o, bk, d + o, ldc, cols - j, va, acc, tmp);
+    }
+    const o = <usize>j << 2;
+    if (j < cols) tile5x1(kc, a, ar, ak, pb + o, bk, d + o, ldc, cols - j, va, acc, tmp);
+  }
+  for (; i < m; i++) {
+    const a = pa + <usize>i * ar;
+    const d = c + <usize>i * ldc;
+    let j = 0;
+    for (; j + 4 < cols; j += 8) {
+      const o = <usize>j << 2;
+      tile1x2(kc, a, ar, ak, pb + o, bk, d + o, ldc, cols - j, va, acc, tmp);
+    }
+    const o = <usize>j << 2;
+    if (j < cols) tile1x1(kc, a, ar, ak, pb + o, bk, d + o, ldc, cols - j, va, acc, tmp);
+  }
 }
 
 // -- packing ---------------------------------------------------------------------------------------------------
@@ -197,9 +283,9 @@ function smallN(
     packB(transB, b, ldb, k0, kc, 0, n, w, pb);
     const pa = a + <usize>k0 * ak;
     const acc = k0 > 0 || accumulate;
-    if (w == 12) rowTiles(3, m, kc, pa, ar, ak, pb, bk, c, ld, n, va, acc, ws);
-    else if (w == 8) rowTiles(2, m, kc, pa, ar, ak, pb, bk, c, ld, n, va, acc, ws);
-    else rowTiles(1, m, kc, pa, ar, ak, pb, bk, c, ld, n, va, acc, ws);
+    if (w == 12) rowsOf3(m, kc, pa, ar, ak, pb, bk, c, ld, n, va, acc, ws);
+    else if (w == 8) rowsOf2(m, kc, pa, ar, ak, pb, bk, c, ld, n, va, acc, ws);
+    else rowsOf1(m, kc, pa, ar, ak, pb, bk, c, ld, n, va, acc, ws);
   }
 }
 
@@ -217,7 +303,7 @@ function smallK(
     const nc = min(NK, n - j0);
     const w = roundUp(nc, 4);
     packB(transB, b, ldb, 0, k, j0, nc, w, pb);
-    colTiles(m, k, a, ar, ak, pb, <usize>w << 2, at(c, j0), ld, nc, va, accumulate, ws);
+    rowsThenCols(m, k, a, ar, ak, pb, <usize>w << 2, at(c, j0), ld, nc, va, accumulate, ws);
   }
 }
 
@@ -241,11 +327,11 @@ function smallM(
     const pa = a + <usize>k0 * ak;
     const acc = k0 > 0 || accumulate;
     if (jFull > j0) {
-      colTiles(m, kc, pa, ar, ak, at(b, k0 * ldb + j0), bk, at(c, j0), ld, jFull - j0, va, acc, ws);
+      colsThenRows(m, kc, pa, ar, ak, at(b, k0 * ldb + j0), bk, at(c, j0), ld, jFull - j0, va, acc, ws);
     }
     if (j1 > jFull) {
       packB(false, b, ldb, k0, kc, jFull, j1 - jFull, 4, tail);
-      rowTiles(1, m, kc, pa, ar, ak, tail, 16, at(c, jFull), ld, j1 - jFull, va, acc, ws);
+      rowsOf1(m, kc, pa, ar, ak, tail, 16, at(c, jFull), ld, j1 - jFull, va, acc, ws);
     }
   }
 }
