@@ -294,11 +294,7 @@ export function gemmWorkspace(m: i32, n: i32, k: i32): i32 {
   return max(gemmScratchBytes(n, k), skinnyScratchBytes(m, n, k));
 }
 
-/**
- * Thread `tid` of `nth` computes its share of C. Shapes with one small dimension go to ./gemm-skinny.ts. Rows are split when M is at least N (each thread then packs all
- * of B, the smaller operand) and there are enough MR strips; otherwise columns, in NR units. No two threads write
- * the same element of C.
- */
+/** Thread `tid` of `nth` computes its share of C: shapes with one small dimension by ./gemm-skinny.ts, else gemmBlocked. */
 export function gemm(
   tid: i32, nth: i32, wsBase: usize, wsStride: usize,
   transA: bool, transB: bool, m: i32, n: i32, k: i32, alpha: f32,
@@ -306,6 +302,20 @@ export function gemm(
 ): void {
   const ws = wsBase + <usize>tid * wsStride;
   if (gemmSkinny(tid, nth, ws, transA, transB, m, n, k, alpha, a, lda, b, ldb, c, ldc, accumulate)) return;
+  gemmBlocked(tid, nth, wsBase, wsStride, transA, transB, m, n, k, alpha, a, lda, b, ldb, c, ldc, accumulate);
+}
+
+/**
+ * The blocked GEMM for any shape (`gemm` without the skinny kernels). Rows are split when M is at least N (each
+ * thread then packs all of B, the smaller operand) and there are enough MR strips; otherwise columns, in NR units.
+ * No two threads write the same element of C.
+ */
+export function gemmBlocked(
+  tid: i32, nth: i32, wsBase: usize, wsStride: usize,
+  transA: bool, transB: bool, m: i32, n: i32, k: i32, alpha: f32,
+  a: usize, lda: i32, b: usize, ldb: i32, c: usize, ldc: i32, accumulate: bool,
+): void {
+  const ws = wsBase + <usize>tid * wsStride;
   const aMode = transA ? MODE_COL : MODE_ROW;
   const bMode = transB ? MODE_COL : MODE_ROW;
   const unitsM = (m + MR - 1) / MR;

@@ -289,7 +289,10 @@ describe.each(['1 thread', '2 threads', 'simd128, 3 threads'])('wasm kernels vs 
       /** `rows x cols` stored with row stride `ld` (>= cols): the big array and its packed copy. */
       const sub = (rows: number, cols: number, ld: number): [Float32Array, Float32Array] => {
         const big = rand(rng, rows * ld);
-        return [big, Float32Array.from({ length: rows * cols }, (_, i) => big[Math.floor(i / cols) * ld + (i % cols)]!)];
+        return [
+          big,
+          Float32Array.from({ length: rows * cols }, (_, i) => big[Math.floor(i / cols) * ld + (i % cols)]!),
+        ];
       };
       // small n, small m (B row-major; transposed B takes the blocked path), small k
       for (const [m, n, k] of [
@@ -345,7 +348,9 @@ describe.each(['1 thread', '2 threads', 'simd128, 3 threads'])('wasm kernels vs 
           }
           for (const transA of [false, true]) {
             // the same op(A) values: the transposed storage of A is its transpose
-            const aStored = transA ? Float32Array.from({ length: m * k }, (_, i) => a[(i % m) * k + Math.floor(i / m)]!) : a;
+            const aStored = transA
+              ? Float32Array.from({ length: m * k }, (_, i) => a[(i % m) * k + Math.floor(i / m)]!)
+              : a;
             const want = rand(rng, m * n);
             const got = want.slice();
             ref.gemm({ transA, transB: false, m, n, k, a: aStored, b, c: want, accumulate: true, alpha: 1 });
