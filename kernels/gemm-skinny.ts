@@ -4,11 +4,12 @@
 //   smallM  m <= SMALL_M  (weight grad,  C = A^T B, m=10 n=1024 k=6400): every row of C against columns of B
 //   smallK  k <= SMALL_K  (input grad,   C = A B,   m=6400 n=1024 k=10): short sums, C written once
 // The blocked GEMM (./gemm.ts) would pack all of A for these, pad the small dimension to its tile and run short k
-// loops per tile. Here one register tile does all three: R <= 4 rows of C by NV <= 3 vectors (4 columns each),
+// loops per tile. Here one register tile does all three: R <= 5 rows of C by NV <= 3 vectors (4 columns each),
 //   acc[r][v] += splat(op(A)[i+r, kk]) * op(B)[kk, j+4v .. j+4v+3]
 // with op(B) read with unit stride along the columns (packed, or B itself when it is row-major), so a step of kk
-// is NV vector loads, R broadcast loads and R*NV multiply-adds. 4x3 = 12 accumulators + 3 B vectors + the
-// broadcast fill the xmm registers V8 allocates. Sums run in increasing k, as in the blocked GEMM.
+// is NV vector loads, R broadcast loads and R*NV multiply-adds. Tiles used: 3x3 (n of 9-12), 5x2, 5x1 and single
+// rows: at most 10 accumulators + NV B vectors + the broadcast. V8 allocates 15 xmm registers (xmm15 is its
+// scratch): 4x3 needs 16 and spilled. Sums run in increasing k, as in the blocked GEMM.
 // Threads: smallN and smallK split rows, smallM splits columns (in whole vectors), so no two threads write one
 // element and no partial sums need a reduction; smallM's bits do not depend on the thread count.
 import { at } from './gemm';
