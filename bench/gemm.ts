@@ -3,9 +3,11 @@
  *  - the three GEMMs of conv2 written as one big product over all output pixels (M = T*B*8*8 = 409600 at T=50,
  *    B=128): forward [M x 300] x [300 x 64], backward-input [M x 64] x [64 x 300]^T, weight [300 x M] x [M x 64];
  *  - the three conv2 kernels themselves (per-image GEMMs with implicit im2col) on a batch of images;
- *  - the spike-sparse product of a 0/1 matrix against dense weights at 5/10/20% density, next to the dense GEMM.
+ *  - the spike-sparse product of a 0/1 matrix against dense weights at 5/10/20% density, next to the dense GEMM;
+ *  - section 'skinny' (not in 'all'): the SNN readout Linear(1024, 10) over 6400 rows (T=50 x batch 128), its
+ *    forward, input gradient and weight gradient, the skinny kernels against the blocked GEMM run alternately.
  * Run (no tsx in the project; esbuild ships with vite); optional arguments: M (default 409600), images (default
- * 1280), section ('gemm' | 'conv' | 'sparse' | 'all'):
+ * 1280), section ('gemm' | 'conv' | 'sparse' | 'skinny' | 'all'):
  *   npx esbuild bench/gemm.ts 'src/backend/**\/*.ts' 'src/tensor/*.ts' --outdir=/tmp/benchout --outbase=. --format=esm --platform=node \
  *     && cp -r src/backend/wasm/generated /tmp/benchout/src/backend/wasm/ && node /tmp/benchout/bench/gemm.js [M] [images] [section]
  */
@@ -191,9 +193,49 @@ async function sparse(threads: number): Promise<void> {
   e.dispose();
 }
 
+/**
+ * Median wall times of gemmPtr 'auto' (skinny kernels) and 'blocked' on the readout layer's three products, the two
+ * run alternately so that both see the same load of a shared machine.
+ */
+async function skinny(threads: number): Promise<void> {
+  const e = await WasmEngine.create({ threads });
+  const [rows, inF, outF] = [6400, 1024, 10];
+  console.log(`${threads} thread(s) — Linear(${inF}, ${outF}) over ${rows} rows: median ms, skinny vs blocked`);
+  const x = e.alloc(rows * inF);
+  const w = e.alloc(outF * inF);
+  const y = e.alloc(rows * outF);
+  const dx = e.alloc(rows * inF);
+  const dw = e.alloc(outF * inF);
+  fillSpikes(e, x, rows * inF, 0.2, 15);
+  fillRandom(e, w, outF * inF, 16);
+  fillRandom(e, y, rows * outF, 17);
+  const cases = [
+    ['forward   y = x W^T', { transA: false, transB: true, m: rows, n: outF, k: inF, a: x, b: w, c: y }],
+    ['input grad dx = dy W', { transA: false, transB: false, m: rows, n: inF, k: outF, a: y, b: w, c: dx }],
+    ['weight grad dW = dy^T x', { transA: true, transB: false, m: outF, n: inF, k: rows, a: y, b: x, c: dw }],
+  ] as const;
+  const median = (v: number[]) => v.sort((p, q) => p - q)[v.length >> 1]!;
+  for (const [label, p] of cases) {
+    const t = { auto: [] as number[], blocked: [] as number[] };
+    for (let r = 0; r < 41; r++) {
+      for (const alg of ['auto', 'blocked'] as const) {
+        const t0 = performance.now();
+        e.gemmPtr({ ...p, accumulate: false }, alg);
+        if (r > 0) t[alg].push(performance.now() - t0);
+      }
+    }
+    const [s, b] = [median(t.auto), median(t.blocked)];
+    console.log(
+      `  ${label.padEnd(26)} skinny ${s.toFixed(2).padStart(6)} ms  blocked ${b.toFixed(2).padStart(6)} ms  ${(b / s).toFixed(2)}x`,
+    );
+  }
+  e.dispose();
+}
+
 async function main(): Promise<void> {
   const only = process.argv[4] ?? 'all';
   for (const threads of [1, 2]) {
+    if (only === 'skinny') await skinny(threads);
     if (only === 'all' || only === 'gemm') await gemms(threads);
     if (only === 'all' || only === 'conv') await convs(threads);
     if (only === 'all' || only === 'sparse') await sparse(threads);

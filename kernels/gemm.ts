@@ -5,6 +5,7 @@
 //   packed A block: strips of MR rows, each strip k-major (MR values per k); the last strip zero-padded
 //   packed B block: strips of NR columns, each strip k-major (NR values per k); the last strip zero-padded
 // 4x8 tile = 8 f32x4 accumulators + 2 B vectors + 1 broadcast A value (6x8 made TurboFan spill accumulators).
+import { gemmSkinny, skinnyScratchBytes } from './gemm-skinny';
 import { madd, roundUp, shareStart } from './simd';
 
 export const MR: i32 = 4;
@@ -288,17 +289,28 @@ export function packAFull(aMode: i32, a: usize, lda: i32, m: i32, k: i32, dst: u
   }
 }
 
-/** Bytes of scratch each thread needs for `gemm`. */
+/** Bytes of scratch each thread needs for `gemm` (the blocked path's or a skinny kernel's). */
 export function gemmWorkspace(m: i32, n: i32, k: i32): i32 {
-  return gemmScratchBytes(n, k);
+  return max(gemmScratchBytes(n, k), skinnyScratchBytes(m, n, k));
+}
+
+/** Thread `tid` of `nth` computes its share of C: shapes with one small dimension by ./gemm-skinny.ts, else gemmBlocked. */
+export function gemm(
+  tid: i32, nth: i32, wsBase: usize, wsStride: usize,
+  transA: bool, transB: bool, m: i32, n: i32, k: i32, alpha: f32,
+  a: usize, lda: i32, b: usize, ldb: i32, c: usize, ldc: i32, accumulate: bool,
+): void {
+  const ws = wsBase + <usize>tid * wsStride;
+  if (gemmSkinny(tid, nth, ws, transA, transB, m, n, k, alpha, a, lda, b, ldb, c, ldc, accumulate)) return;
+  gemmBlocked(tid, nth, wsBase, wsStride, transA, transB, m, n, k, alpha, a, lda, b, ldb, c, ldc, accumulate);
 }
 
 /**
- * Thread `tid` of `nth` computes its share of C. Rows are split when M is at least N (each thread then packs all
- * of B, the smaller operand) and there are enough MR strips; otherwise columns, in NR units. No two threads write
- * the same element of C.
+ * The blocked GEMM for any shape (`gemm` without the skinny kernels). Rows are split when M is at least N (each
+ * thread then packs all of B, the smaller operand) and there are enough MR strips; otherwise columns, in NR units.
+ * No two threads write the same element of C.
  */
-export function gemm(
+export function gemmBlocked(
   tid: i32, nth: i32, wsBase: usize, wsStride: usize,
   transA: bool, transB: bool, m: i32, n: i32, k: i32, alpha: f32,
   a: usize, lda: i32, b: usize, ldb: i32, c: usize, ldc: i32, accumulate: bool,

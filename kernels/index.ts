@@ -1,7 +1,7 @@
 // Entry of the kernel module: every export here is callable from JS (src/backend/wasm/). Kernels that may run on
 // several threads take (tid, nth, wsBase, wsStride) first: thread tid works on its share of the output and uses
 // scratch at wsBase + tid*wsStride; `*Workspace` functions give the bytes of scratch one thread needs.
-export { gemm, gemmWorkspace } from './gemm';
+export { gemm, gemmBlocked, gemmWorkspace } from './gemm';
 export { conv2dBackwardInput, conv2dBackwardWeight, conv2dWorkspace } from './conv';
 export { conv2dForward, conv2dForwardWorkspace } from './conv-forward';
 export { conv2dForwardWinograd, conv2dWinogradWorkspace } from './conv-winograd';

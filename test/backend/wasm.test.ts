@@ -205,6 +205,23 @@ describe.each(['1 thread', '2 threads', 'simd128, 3 threads'])('wasm kernels vs 
       [1, 70, 13],
       [0, 4, 3],
       [4, 4, 0],
+      // skinny kernels (kernels/gemm-skinny.ts): small n, small m with B row-major, small k; thresholds 12, 12, 16
+      [300, 10, 1024],
+      [257, 10, 1023],
+      [9, 7, 1100],
+      [33, 1, 5],
+      [37, 12, 100],
+      [5, 11, 7],
+      [1, 9, 640],
+      [3, 5, 4],
+      [129, 1024, 10],
+      [131, 1023, 7],
+      [1, 513, 3],
+      [40, 13, 16],
+      [10, 1024, 700],
+      [12, 1021, 333],
+      [6, 50, 200],
+      [13, 14, 17],
     ];
     for (const transA of [false, true]) {
       for (const transB of [false, true]) {
@@ -265,6 +282,83 @@ describe.each(['1 thread', '2 threads', 'simd128, 3 threads'])('wasm kernels vs 
         // The padding columns of C stay untouched.
         for (let i = 0; i < m; i++) for (let j = n; j < ldc; j++) expect(out[i * ldc + j]).toBe(cBig[i * ldc + j]);
       });
+    });
+    it('the skinny kernels honour leading dimensions, all four transposes', () => {
+      const e = be().engine;
+      const rng = new Rng(23);
+      /** `rows x cols` stored with row stride `ld` (>= cols): the big array and its packed copy. */
+      const sub = (rows: number, cols: number, ld: number): [Float32Array, Float32Array] => {
+        const big = rand(rng, rows * ld);
+        return [
+          big,
+          Float32Array.from({ length: rows * cols }, (_, i) => big[Math.floor(i / cols) * ld + (i % cols)]!),
+        ];
+      };
+      // small n, small m (B row-major; transposed B takes the blocked path), small k
+      for (const [m, n, k] of [
+        [37, 10, 300],
+        [10, 70, 300],
+        [41, 70, 9],
+      ] as const) {
+        for (const transA of [false, true]) {
+          for (const transB of [false, true]) {
+            const [aRows, aCols] = transA ? [k, m] : [m, k];
+            const [bRows, bCols] = transB ? [n, k] : [k, n];
+            const [lda, ldb, ldc] = [aCols + 3, bCols + 5, n + 2];
+            const [aBig, a] = sub(aRows, aCols, lda);
+            const [bBig, b] = sub(bRows, bCols, ldb);
+            const [cBig, want] = sub(m, n, ldc);
+            ref.gemm({ transA, transB, m, n, k, a, b, c: want, accumulate: true, alpha: 0.5 });
+            inArena(e, (put, get) => {
+              const pc = put(cBig);
+              const [pa, pb] = [put(aBig), put(bBig)];
+              e.gemmPtr({ transA, transB, m, n, k, a: pa, b: pb, c: pc, accumulate: true, alpha: 0.5, lda, ldb, ldc });
+              const out = get(pc, m * ldc);
+              const got = Float32Array.from({ length: m * n }, (_, i) => out[Math.floor(i / n) * ldc + (i % n)]!);
+              expectClose(got, want, 2e-5 * Math.sqrt(k + 1), 1e-5);
+              for (let i = 0; i < m; i++) {
+                for (let j = n; j < ldc; j++) expect(out[i * ldc + j]).toBe(cBig[i * ldc + j]);
+              }
+              // The operands are read only.
+              expectEqual(get(pa, aBig.length), aBig);
+              expectEqual(get(pb, bBig.length), bBig);
+            });
+          }
+        }
+      }
+    });
+    it('the skinny kernels on spikes: all-zero and all-one A, a NaN in A and an Inf in B as in the reference', () => {
+      const rng = new Rng(29);
+      for (const [m, n, k] of [
+        [64, 10, 1024],
+        [10, 1024, 64],
+        [64, 1024, 10],
+      ] as const) {
+        for (const fill of ['zeros', 'ones', 'spikes', 'nan-inf'] as const) {
+          const a =
+            fill === 'zeros'
+              ? new Float32Array(m * k)
+              : fill === 'ones'
+                ? new Float32Array(m * k).fill(1)
+                : spikes(rng, m * k, 0.2);
+          const b = rand(rng, k * n);
+          if (fill === 'nan-inf') {
+            a[3 * k + 1] = NaN;
+            b[2 * n + 5] = Infinity;
+          }
+          for (const transA of [false, true]) {
+            // the same op(A) values: the transposed storage of A is its transpose
+            const aStored = transA
+              ? Float32Array.from({ length: m * k }, (_, i) => a[(i % m) * k + Math.floor(i / m)]!)
+              : a;
+            const want = rand(rng, m * n);
+            const got = want.slice();
+            ref.gemm({ transA, transB: false, m, n, k, a: aStored, b, c: want, accumulate: true, alpha: 1 });
+            be().gemm({ transA, transB: false, m, n, k, a: aStored, b, c: got, accumulate: true, alpha: 1 });
+            expectClose(got, want, 2e-5 * Math.sqrt(k + 1), 1e-5);
+          }
+        }
+      }
     });
   });
 
@@ -1167,6 +1261,28 @@ describe.each(['1 thread', '2 threads', 'simd128, 3 threads'])('wasm kernels vs 
         expect(() => b.engine.spikeConv2dPoolForwardPtr(conv, wrong, 0, 0, 0, 0, 0)).toThrow(/pool must read/);
       });
     });
+  });
+});
+
+describe('the skinny weight-gradient GEMM (small m, A transposed) gives the same bits on 1, 2 and 3 threads', () => {
+  it('C = A^T B for m = 10, n = 1021, k = 700: columns are split, never k', async () => {
+    const engines = await Promise.all([1, 2, 3].map((threads) => createWasmBackend({ threads, split: 'always' })));
+    try {
+      const rng = new Rng(37);
+      const [m, n, k] = [10, 1021, 700];
+      const a = rand(rng, k * m);
+      const b = rand(rng, k * n);
+      const c0 = rand(rng, m * n);
+      const results = engines.map((be) => {
+        const c = c0.slice();
+        be.gemm({ transA: true, transB: false, m, n, k, a, b, c, accumulate: true, alpha: 0.25 });
+        return c;
+      });
+      expectEqual(results[1]!, results[0]!);
+      expectEqual(results[2]!, results[0]!);
+    } finally {
+      for (const be of engines) be.dispose();
+    }
   });
 });
 

@@ -119,6 +119,7 @@ export const KERNELS = [
   'relu',
   'reluBackward',
   'conv2dForwardWinograd',
+  'gemmBlocked',
 ] as const;
 export type KernelExport = (typeof KERNELS)[number];
 

@@ -31,6 +31,9 @@ export interface GemmPtrArgs {
   ldc?: number;
 }
 
+/** How `gemmPtr` computes: 'auto' takes the skinny kernels for a small m, n or k (kernels/gemm-skinny.ts), 'blocked' never. */
+export type GemmAlgorithm = 'auto' | 'blocked';
+
 const RESET = { subtract: 0, zero: 1, none: 2 } as const;
 
 /** How `conv2dForwardPtr` computes: 'auto' picks Winograd where it applies, 'direct' never. */
@@ -53,17 +56,39 @@ function winogradApplies(g: Conv2dGeometry): boolean {
 
 /** The dense kernels; `WasmEngine` (./engine.ts) adds the spike-sparse ones. */
 export class DenseKernels extends EngineCore {
-  /** `C = (accumulate ? C : 0) + alpha * op(A) @ op(B)` (see GemmArgs in ../backend.ts). */
-  gemmPtr(p: GemmPtrArgs): void {
+  /**
+   * `C = (accumulate ? C : 0) + alpha * op(A) @ op(B)` (see GemmArgs in ../backend.ts). 'blocked' skips the skinny
+   * kernels (for benchmarks and tests; 'auto' never loses to it on the shapes it dispatches, see kernels/gemm-skinny.ts).
+   */
+  gemmPtr(p: GemmPtrArgs, algorithm: GemmAlgorithm = 'auto'): void {
     const m = count('gemmPtr', 'm', p.m);
     const n = count('gemmPtr', 'n', p.n);
     const k = count('gemmPtr', 'k', p.k);
     const lda = p.lda ?? (p.transA ? m : k);
     const ldb = p.ldb ?? (p.transB ? k : n);
     const ldc = p.ldc ?? n;
+    if (algorithm !== 'auto' && algorithm !== 'blocked') {
+      throw new KernelArgumentError(
+        `gemmPtr (src/backend/wasm/engine-dense.ts): algorithm must be 'auto' or 'blocked', got ${String(algorithm)}`,
+      );
+    }
     this.ensureWorkspace(this.exports.gemmWorkspace(m, n, k));
     const nth = this.pick(2 * m * n * k, GRAIN_FLOPS);
-    this.exec('gemm', nth, [+p.transA, +p.transB, m, n, k, p.alpha ?? 1, p.a, lda, p.b, ldb, p.c, ldc, +p.accumulate]);
+    this.exec(algorithm === 'auto' ? 'gemm' : 'gemmBlocked', nth, [
+      +p.transA,
+      +p.transB,
+      m,
+      n,
+      k,
+      p.alpha ?? 1,
+      p.a,
+      lda,
+      p.b,
+      ldb,
+      p.c,
+      ldc,
+      +p.accumulate,
+    ]);
   }
 
   protected convArgs(g: Conv2dGeometry): number[] {

@@ -21,7 +21,7 @@ import { DenseKernels } from './engine-dense.js';
  */
 
 export type { Ptr, WasmEngineOptions } from './engine-core.js';
-export type { ConvAlgorithm, GemmPtrArgs } from './engine-dense.js';
+export type { ConvAlgorithm, GemmAlgorithm, GemmPtrArgs } from './engine-dense.js';
 
 /** `C = (accumulate ? C : 0) + alpha * S @ W`, S `[m,k]` of spikes (0/1; other values weight their row), W `[k,n]`. */
 export interface SpikeGemmPtrArgs {

@@ -8,6 +8,7 @@ export {
   SPARSE_DENSITY_MAX,
   WasmEngine,
   type ConvAlgorithm,
+  type GemmAlgorithm,
   type GemmPtrArgs,
   type Ptr,
   type SpikeGemmPtrArgs,
