@@ -79,12 +79,12 @@ export const SPARSE_DENSITY_MAX = {
 
 /**
  * Above this many elements `spikeDensityPtr` counts DENSITY_WINDOWS evenly spaced windows of DENSITY_WINDOW floats
- * (256 Ki of them) instead of everything: a whole count of the seed SNN's conv2 input (6400 spike maps, 44 MB) took
+ * (64 Ki of them) instead of everything: a whole count of the seed SNN's conv2 input (6400 spike maps, 44 MB) took
  * 4-6 ms per call, about 3% of a forward pass, to choose between paths whose crossover is a broad 25-60%.
  */
 const DENSITY_SAMPLE_ABOVE = 1 << 20;
 const DENSITY_WINDOWS = 64;
-const DENSITY_WINDOW = 4096;
+const DENSITY_WINDOW = 1024;
 
 /** Conv-output floats per sub-batch of the dense path of spikeConv2dPoolForwardPtr (1 MiB: stays in L2). */
 const DENSE_POOL_FLOATS = 1 << 18;
