@@ -53,7 +53,7 @@ export function addConfigOptions(cmd: Command, options: { steps?: boolean } = {}
     .option('--eval-every <n>', 'test accuracy every n iterations', int('--eval-every'))
     .option(
       '--eval-samples <n|all>',
-      "test images of the periodic evaluations (a fixed random subset; epoch ends use all; 'all': the study's protocol)",
+      "test images of the periodic evaluations (a fixed subset stratified by class, default 1000; epoch ends use all; 'all': the study's protocol)",
       intOrAll('--eval-samples'),
     )
     .option('--seed <n>', 'seed of the initial weights and the batch order', int('--seed'))

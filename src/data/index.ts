@@ -29,5 +29,6 @@ export {
   type SplitDatasets,
 } from './dataset.js';
 export { DataLoader, type Batch, type DataLoaderOptions } from './loader.js';
+export { stratifiedSample } from './sample.js';
 export * from './browser.js';
 export { gunzipBrowser, createGunzipBrowser } from './gzip-browser.js';

@@ -1,5 +1,6 @@
 import type { SplitDatasets } from '../data/dataset.js';
 import { DataLoader } from '../data/loader.js';
+import { stratifiedSample } from '../data/sample.js';
 import { loadState, saveState } from '../train/checkpoint.js';
 import type { ExperimentConfig } from './config.js';
 import { macsPerSample, recordSample, spikeActivity } from './metrics.js';
@@ -16,7 +17,6 @@ import {
 import { freshProgress, trainModel, type Progress, type RunEvent } from './runner.js';
 import { noGrad } from '../tensor/autograd.js';
 import { gather0 } from '../tensor/ops/shape.js';
-import { Rng } from '../tensor/random.js';
 
 /** What a run can be resumed from: per model, its progress and a checkpoint of weights and optimizer state. */
 export interface RunState {
@@ -132,13 +132,13 @@ export async function runComparison(o: ComparisonOptions): Promise<ComparisonOut
 }
 
 /**
- * The periodic evaluations' data: `config.evalSamples` test samples drawn once with the run's seed (sorted, so they
- * are read in dataset order), or the whole test set when that is not smaller.
+ * The periodic evaluations' data: `config.evalSamples` test samples drawn once with the run's seed, stratified by
+ * class (see stratifiedSample), or the whole test set when that is not smaller.
  */
 function periodicEvaluationData(data: SplitDatasets, test: DataLoader, config: ExperimentConfig): DataLoader {
   const n = config.evalSamples;
   if (n === null || n >= test.numExamples) return test;
-  const chosen = new Rng(config.seed).permutation(test.numExamples).slice(0, n).sort();
+  const chosen = stratifiedSample(data.test.labels, test.numExamples, n, config.seed);
   return new DataLoader(data.test, { batchSize: config.batchSize, indices: chosen });
 }
 
