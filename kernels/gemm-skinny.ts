@@ -163,7 +163,11 @@ function tile1x1(
   tile(1, 1, kc, pa, ar, ak, pb, bk, c, ldc, cols, va, acc, tmp);
 }
 
-/** Rows [0, m) of C against the NV (1 to 3) vectors at pb: tiles of 4 rows, then 1 row at a time. */
+/**
+ * Rows [0, m) of C against the 3, 2 or 1 vectors at pb: tiles of 3 (resp. 5) rows, then 1 row at a time. Three
+ * near copies on purpose: each calls its tiles with literal sizes, which is what keeps a tile's accumulators in
+ * registers (a size passed on through an inlined helper was not folded and the loop branched on it).
+ */
 function rowsOf3(
   m: i32, kc: i32, pa: usize, ar: usize, ak: usize, pb: usize, bk: usize,
   c: usize, ldc: usize, cols: i32, va: v128, acc: bool, tmp: usize,
@@ -195,7 +199,7 @@ function rowsOf1(
   for (; i < m; i++) tile1x1(kc, pa + <usize>i * ar, ar, ak, pb, bk, c + <usize>i * ldc, ldc, cols, va, acc, tmp);
 }
 
-/** Columns [0, cols) of rows [0, m) of C: blocks of 3 vectors, each against all rows, then the 1 or 2 left. */
+/** Columns [0, cols) of rows [0, m) of C: blocks of 2 vectors, each against all rows, then the 1 left. */
 function colsThenRows(
   m: i32, kc: i32, pa: usize, ar: usize, ak: usize, pb: usize, bk: usize,
   c: usize, ldc: usize, cols: i32, va: v128, acc: bool, tmp: usize,
