@@ -13,6 +13,7 @@
  */
 import { makeConv2dGeometry } from '../src/backend/geometry.js';
 import { type Ptr, WasmEngine } from '../src/backend/wasm/index.js';
+import { median } from './common.js';
 
 const M = Number(process.argv[2] ?? 409600);
 const IMAGES = Number(process.argv[3] ?? 1280);
@@ -214,7 +215,6 @@ async function skinny(threads: number): Promise<void> {
     ['input grad dx = dy W', { transA: false, transB: false, m: rows, n: inF, k: outF, a: y, b: w, c: dx }],
     ['weight grad dW = dy^T x', { transA: true, transB: false, m: outF, n: inF, k: rows, a: y, b: x, c: dw }],
   ] as const;
-  const median = (v: number[]) => v.sort((p, q) => p - q)[v.length >> 1]!;
   for (const [label, p] of cases) {
     const t = { auto: [] as number[], blocked: [] as number[] };
     for (let r = 0; r < 41; r++) {

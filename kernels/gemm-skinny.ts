@@ -213,7 +213,10 @@ function colsThenRows(
   if (j < cols) rowsOf1(m, kc, pa, ar, ak, pb + o, bk, c + o, ldc, cols - j, va, acc, tmp);
 }
 
-/** Rows [0, m) of C, each block of 4 rows (then each row) across all columns [0, cols): C is written in order. */
+/**
+ * Rows [0, m) of C, each block of 5 rows (then each row) across all columns [0, cols): C is written in order. Its
+ * tiles are called directly: written as colsThenRows per block of 5 rows it measured 1.2x slower (smallK).
+ */
 function rowsThenCols(
   m: i32, kc: i32, pa: usize, ar: usize, ak: usize, pb: usize, bk: usize,
   c: usize, ldc: usize, cols: i32, va: v128, acc: bool, tmp: usize,
