@@ -80,3 +80,44 @@ export function sumRows(e0: usize, e1: usize, w0: usize, vecs: i32, dst: usize):
 export function sumRowsScattered(e0: usize, e1: usize, vecs: i32, dst: usize, offs: usize): void {
   passes(e0, e1, 0, vecs, dst, offs, true);
 }
+
+/**
+ * One stripe of n vectors (n constant where inlined) for every group g < groups: the entries
+ * [starts[g], starts[g+1]) of `entries`, rows read at entry address + w0, summed to dst + corners[g] + offs[i].
+ */
+// @ts-ignore: decorator
+@inline
+function stripe(n: i32, entries: usize, starts: usize, corners: usize, groups: i32, w0: usize, dst: usize, offs: usize): void {
+  for (let g = 0; g < groups; g++) {
+    const s = load<i32>(at(starts, g));
+    const e = load<i32>(at(starts, g + 1));
+    if (s == e) continue;
+    const e0 = entries + (<usize>s << 3);
+    const e1 = entries + (<usize>e << 3);
+    pass(n, e0, e1, w0, dst + <usize>load<u32>(at(corners, g)), offs, true);
+  }
+}
+
+/**
+ * sumRowsScattered for every group g < groups (entries [starts[g], starts[g+1]) to dst + corners[g]), stripe by
+ * stripe: all groups sum vectors [0, PASS) of their rows, then all [PASS, 2 PASS), ... so that while a stripe runs
+ * only its slice of the rows is read (the rows of all groups together can be larger than L1; one slice is not).
+ * Each destination vector gets its groups' sums in increasing g.
+ */
+export function sumStripesScattered(
+  entries: usize, starts: usize, corners: usize, groups: i32, vecs: i32, dst: usize, offs: usize,
+): void {
+  let v = 0;
+  for (; v + PASS <= vecs; v += PASS) stripe(PASS, entries, starts, corners, groups, <usize>v << 4, dst, at(offs, v));
+  const w = <usize>v << 4;
+  const o = at(offs, v);
+  switch (vecs - v) {
+    case 6: stripe(6, entries, starts, corners, groups, w, dst, o); break;
+    case 5: stripe(5, entries, starts, corners, groups, w, dst, o); break;
+    case 4: stripe(4, entries, starts, corners, groups, w, dst, o); break;
+    case 3: stripe(3, entries, starts, corners, groups, w, dst, o); break;
+    case 2: stripe(2, entries, starts, corners, groups, w, dst, o); break;
+    case 1: stripe(1, entries, starts, corners, groups, w, dst, o); break;
+    default:
+  }
+}

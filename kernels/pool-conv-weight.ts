@@ -189,7 +189,7 @@ function listSpikes(
   const scanVal = at(scanIdx, plane + 4);
   const colCap = GROUP * inH;
   // spikes bucketed by column: (dOut^T pointer of its column, x, its row of OHOFF)
-  memory.fill(colCnt, 0, <usize>inW << 2);
+  for (let iw = 0; iw < inW; iw++) store<i32>(at(colCnt, iw), 0); // (a memory.fill is a call out of wasm)
   for (let b = b0; b < b1; b++) {
     const img = <u32>(dOutT + <usize>((b - b0) * imageBytes));
     const n = gatherNonzero(at(x, (b * inC + c) * plane), 0, plane, 0, 12, scanIdx, scanVal);

@@ -152,14 +152,16 @@ function listSpikes(
 }
 
 /**
- * out[j0, j0+4*width) (+)= sum_t row_t[j0 ...] for the cnt listed rows of a binary image, width = 6, 4 or 1 vectors
- * in registers: a plain add, the same rounding as madd(1, row, acc) in both SIMD builds.
+ * out[j0, j0+4*width) = sum_t row_t[j0 ...] (+ init[j0 ...] where `acc`) for the cnt listed rows of a binary image,
+ * width = 6, 4 or 1 vectors in registers: a plain add, the same rounding as madd(1, row, acc) in both SIMD builds.
+ * (init is read in place rather than first copied to out: a memory.copy per position is a call out of wasm.)
  */
 // @ts-ignore: decorator
 @inline
-function addRows(cnt: i32, idx: usize, j0: i32, width: i32, out: usize, acc: bool): void {
+function addRows(cnt: i32, idx: usize, j0: i32, width: i32, out: usize, acc: bool, init: usize): void {
   const off = <usize>j0 << 2;
   const o = out + off;
+  const i0 = init + off;
   if (width == 6) {
     let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
     let a4 = f32x4.splat(0), a5 = f32x4.splat(0);
@@ -173,12 +175,12 @@ function addRows(cnt: i32, idx: usize, j0: i32, width: i32, out: usize, acc: boo
       a5 = f32x4.add(a5, v128.load(p, 80));
     }
     if (acc) {
-      a0 = f32x4.add(a0, v128.load(o));
-      a1 = f32x4.add(a1, v128.load(o, 16));
-      a2 = f32x4.add(a2, v128.load(o, 32));
-      a3 = f32x4.add(a3, v128.load(o, 48));
-      a4 = f32x4.add(a4, v128.load(o, 64));
-      a5 = f32x4.add(a5, v128.load(o, 80));
+      a0 = f32x4.add(a0, v128.load(i0));
+      a1 = f32x4.add(a1, v128.load(i0, 16));
+      a2 = f32x4.add(a2, v128.load(i0, 32));
+      a3 = f32x4.add(a3, v128.load(i0, 48));
+      a4 = f32x4.add(a4, v128.load(i0, 64));
+      a5 = f32x4.add(a5, v128.load(i0, 80));
     }
     v128.store(o, a0);
     v128.store(o, a1, 16);
@@ -196,10 +198,10 @@ function addRows(cnt: i32, idx: usize, j0: i32, width: i32, out: usize, acc: boo
       a3 = f32x4.add(a3, v128.load(p, 48));
     }
     if (acc) {
-      a0 = f32x4.add(a0, v128.load(o));
-      a1 = f32x4.add(a1, v128.load(o, 16));
-      a2 = f32x4.add(a2, v128.load(o, 32));
-      a3 = f32x4.add(a3, v128.load(o, 48));
+      a0 = f32x4.add(a0, v128.load(i0));
+      a1 = f32x4.add(a1, v128.load(i0, 16));
+      a2 = f32x4.add(a2, v128.load(i0, 32));
+      a3 = f32x4.add(a3, v128.load(i0, 48));
     }
     v128.store(o, a0);
     v128.store(o, a1, 16);
@@ -208,7 +210,7 @@ function addRows(cnt: i32, idx: usize, j0: i32, width: i32, out: usize, acc: boo
   } else {
     let a0 = f32x4.splat(0);
     for (let t = 0; t < cnt; t++) a0 = f32x4.add(a0, v128.load(<usize>load<u32>(at(idx, t)) + off));
-    v128.store(o, acc ? f32x4.add(a0, v128.load(o)) : a0);
+    v128.store(o, acc ? f32x4.add(a0, v128.load(i0)) : a0);
   }
 }
 
@@ -228,14 +230,14 @@ function sumLists(ws: usize, hasBias: bool, np: i32, ckk: i32, oc4: i32, binary:
     const li = lists + <usize>p * listBytes;
     const cnt = <i32>((<usize>load<u32>(at(cur, p)) - li) >> 2);
     const row = convT + <usize>p * rowBytes;
-    // bias first, then accumulate: madd(sum, 1, bias) rounds sum + bias once, as the dense kernel's final add does
-    if (hasBias) memory.copy(row, b4, rowBytes);
+    // the sum, then + bias: madd(sum, 1, bias) rounds sum + bias once, as the dense kernel's final add does
     if (binary) {
       let j = 0;
-      for (; j + 24 <= oc4; j += 24) addRows(cnt, li, j, 6, row, hasBias);
-      for (; j + 16 <= oc4; j += 16) addRows(cnt, li, j, 4, row, hasBias);
-      for (; j + 4 <= oc4; j += 4) addRows(cnt, li, j, 1, row, hasBias);
+      for (; j + 24 <= oc4; j += 24) addRows(cnt, li, j, 6, row, hasBias, b4);
+      for (; j + 16 <= oc4; j += 16) addRows(cnt, li, j, 4, row, hasBias, b4);
+      for (; j + 4 <= oc4; j += 4) addRows(cnt, li, j, 1, row, hasBias, b4);
     } else {
+      if (hasBias) memory.copy(row, b4, rowBytes);
       accumulateVectors(cnt, li, li + valsOff, oc4, row, one, hasBias);
     }
   }
