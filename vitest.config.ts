@@ -15,6 +15,7 @@ const sharedTests = [
   'test/snn/surrogates.test.ts',
   'test/train/network-golden.test.ts',
   'test/train/replay.test.ts',
+  'test/train/torch-seed-golden.test.ts',
 ];
 const sharedDir = process.env.SPIKETS_SHARED_DIR ?? fileURLToPath(new URL('../shared/', import.meta.url));
 const hasShared = existsSync(join(sharedDir, 'golden', 'network.json'));

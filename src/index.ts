@@ -6,6 +6,7 @@
 export { Tensor, tensor, zeros, ones, full, sizeOf, type DType, type Shape } from './tensor/tensor.js';
 export { noGrad, isGradEnabled } from './tensor/autograd.js';
 export { Rng } from './tensor/random.js';
+export { TorchGenerator } from './tensor/torch-generator.js';
 export * as ops from './tensor/ops/index.js';
 export * as nn from './nn/index.js';
 export * as optim from './optim/index.js';

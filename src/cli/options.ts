@@ -56,7 +56,11 @@ export function addConfigOptions(cmd: Command, options: { steps?: boolean } = {}
       "test images of the periodic evaluations (a fixed subset stratified by class, default 1000; epoch ends use all; 'all': the study's protocol)",
       intOrAll('--eval-samples'),
     )
-    .option('--seed <n>', 'seed of the initial weights and the batch order', int('--seed'))
+    .option(
+      '--seed <n>',
+      "seed of the initial weights and the batch order (PyTorch's: torch.manual_seed(n))",
+      int('--seed'),
+    )
     .option('--train-limit <n>', 'use the first n training images', int('--train-limit'))
     .option('--test-limit <n>', 'use the first n test images', int('--test-limit'))
     .addOption(new Option('--backend <name>', 'compute backend').choices(['wasm', 'reference']).env('SPIKETS_BACKEND'))

@@ -1,13 +1,16 @@
 import { Rng } from '../tensor/random.js';
 import { Tensor } from '../tensor/tensor.js';
+import { TorchGenerator } from '../tensor/torch-generator.js';
 import type { ImageDataset } from './dataset.js';
 
 /**
  * Mini-batches over an ImageDataset, deterministic and resumable.
  *
- * Order: the epoch's example order is `subset[perm_e]` with `perm_e = new Rng(mix(seed, e)).permutation(n)` when
- * shuffling, and `subset` otherwise. It depends on (seed, epoch) only, never on how many epochs ran before, so a run
- * resumed at epoch e sees exactly the batches of an uninterrupted run; a stored order can also be replayed as is.
+ * Order: the epoch's example order is `subset[perm_e]` when shuffling, and `subset` otherwise. perm_e is PyTorch's:
+ * the (e+1)-th `torch.randperm(n, generator=g)` of a generator `g = torch.Generator().manual_seed(seed)`
+ * (`TorchGenerator`), so epoch 0 of seed s is the order a PyTorch study shuffling with that generator sees first (the
+ * snnTorch reference run's order for s = 0). It depends on (seed, epoch) only, never on how many epochs ran before,
+ * so a run resumed at epoch e sees exactly the batches of an uninterrupted run; a stored order can also be replayed.
  *
  * Pixels: `x = (p / 255 - mean) / std` per pixel p (the scale by 255 only with `scale: 'unit'`, the default; the
  * normalisation only when given), each step rounded to float32 as torchvision's ToTensor + Normalize do. Only the
@@ -63,7 +66,6 @@ function mixSeed(...words: number[]): number {
   return h >>> 0;
 }
 
-const SHUFFLE_STREAM = 0x5348;
 const ENCODE_STREAM = 0x454e;
 
 function checkCount(name: string, value: number, min: number): void {
@@ -152,7 +154,9 @@ export class DataLoader implements Iterable<Batch> {
   batchOrder(epoch: number): Int32Array {
     checkCount('epoch', epoch, 0);
     if (!this.shuffle) return this.subset.slice();
-    const perm = new Rng(mixSeed(this.seed, SHUFFLE_STREAM, epoch)).permutation(this.subset.length);
+    const generator = new TorchGenerator(this.seed);
+    let perm = generator.randperm(this.subset.length);
+    for (let e = 0; e < epoch; e++) perm = generator.randperm(this.subset.length);
     const order = new Int32Array(perm.length);
     for (let i = 0; i < perm.length; i++) order[i] = this.subset[perm[i]!]!;
     return order;

@@ -8,7 +8,7 @@ import { atan, fastSigmoid } from '../snn/surrogate/functions.js';
 import { noGrad } from '../tensor/autograd.js';
 import { crossEntropy } from '../tensor/ops/loss.js';
 import { argmax, sum } from '../tensor/ops/reduce.js';
-import { Rng } from '../tensor/random.js';
+import { TorchGenerator } from '../tensor/torch-generator.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { CnnPlan } from '../train/plan/cnn.js';
 import { SnnRunner } from '../train/snn-runner.js';
@@ -31,9 +31,10 @@ export interface ComparisonModel {
 /**
  * The study's layers, built in the same order for both models from one seeded generator, so the SNN and the CNN
  * start from identical weights: Conv2d(1,12,5) - MaxPool2d(2) - act - Conv2d(12,64,5) - MaxPool2d(2) - act -
- * Flatten - Linear(1024,10) [- act], act = Leaky (SNN) or ReLU (CNN).
+ * Flatten - Linear(1024,10) [- act], act = Leaky (SNN) or ReLU (CNN). The generator is PyTorch's, so seed s gives
+ * the weights of the study's PyTorch networks after `torch.manual_seed(s)` (for s = 0, the reference run's).
  */
-function seedLayers(rng: Rng, act: () => Module, outputAct: boolean): Module[] {
+function seedLayers(rng: TorchGenerator, act: () => Module, outputAct: boolean): Module[] {
   const layers = [
     new Conv2d(1, 12, 5, { rng }),
     new MaxPool2d(2),
@@ -52,11 +53,13 @@ export function buildSnnNet(config: Pick<ExperimentConfig, 'beta' | 'surrogate' 
     config.surrogate.kind === 'atan'
       ? atan({ alpha: config.surrogate.slope })
       : fastSigmoid({ slope: config.surrogate.slope });
-  return new Sequential(...seedLayers(new Rng(config.seed), () => new Leaky({ beta: config.beta, spikeGrad }), true));
+  return new Sequential(
+    ...seedLayers(new TorchGenerator(config.seed), () => new Leaky({ beta: config.beta, spikeGrad }), true),
+  );
 }
 
 export function buildCnnNet(config: Pick<ExperimentConfig, 'seed'>): Sequential {
-  return new Sequential(...seedLayers(new Rng(config.seed), () => new ReLU(), false));
+  return new Sequential(...seedLayers(new TorchGenerator(config.seed), () => new ReLU(), false));
 }
 
 export function createSnnModel(config: ExperimentConfig, inputShape: readonly number[] = [1, 28, 28]): ComparisonModel {

@@ -4,16 +4,17 @@ import { linear } from '../tensor/ops/linalg.js';
 import { flatten } from '../tensor/ops/shape.js';
 import { Rng } from '../tensor/random.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { pytorchDefaultInit } from './init.js';
+import { pytorchDefaultInit, type UniformSource } from './init.js';
 import { Module, type Parameter } from './module.js';
 
 export interface InitOptions {
   bias?: boolean;
   /**
-   * Generator for the initial weights. Pass one shared `Rng` to build a reproducible network; when omitted each
-   * layer draws from a freshly, randomly seeded generator (like an unseeded PyTorch program).
+   * Generator for the initial weights. Pass one shared `Rng` or `TorchGenerator` (PyTorch's draws: the weights of
+   * the same PyTorch layers after `torch.manual_seed`) to build a reproducible network; when omitted each layer
+   * draws from a freshly, randomly seeded generator (like an unseeded PyTorch program).
    */
-  rng?: Rng;
+  rng?: UniformSource;
 }
 
 /** `y = x W^T + b`, weight `[out, in]`. */
