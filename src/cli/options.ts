@@ -20,11 +20,11 @@ const int =
     if (!Number.isInteger(n)) throw new InvalidArgumentError(`${name} must be an integer, got '${v}'`);
     return n;
   };
-/** An integer, or 'all' (null: no limit). */
+/** An integer, or 'all' (kept as the string: commander turns a parser's null into ''; resolveConfig maps it to null). */
 const intOrAll =
   (name: string) =>
-  (v: string): number | null =>
-    v === 'all' ? null : int(name)(v);
+  (v: string): number | 'all' =>
+    v === 'all' ? 'all' : int(name)(v);
 const float =
   (name: string) =>
   (v: string): number => {
@@ -82,7 +82,7 @@ export interface ConfigFlags {
   snnEpochs?: number;
   cnnEpochs?: number;
   evalEvery?: number;
-  evalSamples?: number | null;
+  evalSamples?: number | 'all';
   seed?: number;
   trainLimit?: number;
   testLimit?: number;
@@ -131,7 +131,7 @@ export function resolveConfig(flags: ConfigFlags, overrides: Record<string, unkn
         : undefined,
     epochs: Object.keys(epochs).length ? epochs : undefined,
     evalEvery: flags.evalEvery,
-    evalSamples: flags.evalSamples,
+    evalSamples: flags.evalSamples === 'all' ? null : flags.evalSamples,
     seed: flags.seed,
     trainLimit: flags.trainLimit,
     testLimit: flags.testLimit,
