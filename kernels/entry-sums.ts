@@ -76,10 +76,6 @@ export function sumRows(e0: usize, e1: usize, w0: usize, vecs: i32, dst: usize):
   passes(e0, e1, w0, vecs, dst, 0, false);
 }
 
-/** The same with destination i at dst + offs[i] (u32 byte offsets). */
-export function sumRowsScattered(e0: usize, e1: usize, vecs: i32, dst: usize, offs: usize): void {
-  passes(e0, e1, 0, vecs, dst, offs, true);
-}
 
 /**
  * One stripe of n vectors (n constant where inlined) for every group g < groups: the entries
@@ -99,9 +95,10 @@ function stripe(n: i32, entries: usize, starts: usize, corners: usize, groups: i
 }
 
 /**
- * sumRowsScattered for every group g < groups (entries [starts[g], starts[g+1]) to dst + corners[g]), stripe by
- * stripe: all groups sum vectors [0, PASS) of their rows, then all [PASS, 2 PASS), ... so that while a stripe runs
- * only its slice of the rows is read (the rows of all groups together can be larger than L1; one slice is not).
+ * For every group g < groups, its entries [starts[g], starts[g+1]) summed (as sumRows does) with vector i going to
+ * dst + corners[g] + offs[i], stripe by stripe: all groups sum vectors [0, PASS) of their rows, then all
+ * [PASS, 2 PASS), ... so that while a stripe runs only its slice of the rows is read (the rows of all groups
+ * together can be larger than L1; one slice is not).
  * Each destination vector gets its groups' sums in increasing g.
  */
 export function sumStripesScattered(

@@ -20,7 +20,7 @@ import { sumStripesScattered } from './entry-sums';
 import { claim, roundUp } from './simd';
 
 // Scratch of one thread, in bytes from ws, each region 64-byte aligned:
-// [wt: outC*nv f32x4 | acc: padded plane * inC4 floats | offs: nv u32 | starts, cursor: P+1 i32 each |
+// [wt: outC*nv f32x4 | acc: padded plane * inC4 floats | offs: nv u32 | starts, cursor, corners: P+1 i32 each |
 //  entries: outC*pooled (u32 pointer, f32 g)]
 // @ts-ignore: decorator
 @inline
