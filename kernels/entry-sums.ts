@@ -48,73 +48,65 @@ function pass(n: i32, e0: usize, e1: usize, w0: usize, dst: usize, offs: usize, 
   if (n > 6) addTo(scattered ? dst + <usize>load<u32>(offs, 24) : dst + 96, a6);
 }
 
-/** All `vecs` vectors: passes of PASS, then one pass for the rest. */
+/**
+ * Vectors [v, v + n) (n, `grouped` constants where inlined). Plain: one list [e0, e1), rows read at entry address
+ * + w0, sums to dst + 16i. Grouped: for every group g < groups, the entries [starts[g], starts[g+1]) of `entries`,
+ * sums to dst + corners[g] + offs[i].
+ */
 // @ts-ignore: decorator
 @inline
-function passes(e0: usize, e1: usize, w0: usize, vecs: i32, dst: usize, offs: usize, scattered: bool): void {
-  let v = 0;
-  for (; v + PASS <= vecs; v += PASS) {
-    const d = scattered ? dst : dst + (<usize>v << 4);
-    pass(PASS, e0, e1, w0 + (<usize>v << 4), d, at(offs, v), scattered);
+function stripe(
+  n: i32, v: i32, grouped: bool, e0: usize, e1: usize, w0: usize, dst: usize,
+  entries: usize, starts: usize, corners: usize, groups: i32, offs: usize,
+): void {
+  const vb = <usize>v << 4;
+  if (!grouped) {
+    pass(n, e0, e1, w0 + vb, dst + vb, 0, false);
+    return;
   }
-  const w = w0 + (<usize>v << 4);
-  const d = scattered ? dst : dst + (<usize>v << 4);
-  const o = at(offs, v);
+  for (let g = 0; g < groups; g++) {
+    const s = load<i32>(at(starts, g));
+    const e = load<i32>(at(starts, g + 1));
+    if (s == e) continue;
+    const first = entries + (<usize>s << 3);
+    const end = entries + (<usize>e << 3);
+    pass(n, first, end, vb, dst + <usize>load<u32>(at(corners, g)), at(offs, v), true);
+  }
+}
+
+/** All `vecs` vectors, stripe by stripe: stripes of PASS, then one stripe for the rest. */
+// @ts-ignore: decorator
+@inline
+function stripes(
+  vecs: i32, grouped: bool, e0: usize, e1: usize, w0: usize, dst: usize,
+  entries: usize, starts: usize, corners: usize, groups: i32, offs: usize,
+): void {
+  let v = 0;
+  for (; v + PASS <= vecs; v += PASS) stripe(PASS, v, grouped, e0, e1, w0, dst, entries, starts, corners, groups, offs);
   switch (vecs - v) {
-    case 6: pass(6, e0, e1, w, d, o, scattered); break;
-    case 5: pass(5, e0, e1, w, d, o, scattered); break;
-    case 4: pass(4, e0, e1, w, d, o, scattered); break;
-    case 3: pass(3, e0, e1, w, d, o, scattered); break;
-    case 2: pass(2, e0, e1, w, d, o, scattered); break;
-    case 1: pass(1, e0, e1, w, d, o, scattered); break;
+    case 6: stripe(6, v, grouped, e0, e1, w0, dst, entries, starts, corners, groups, offs); break;
+    case 5: stripe(5, v, grouped, e0, e1, w0, dst, entries, starts, corners, groups, offs); break;
+    case 4: stripe(4, v, grouped, e0, e1, w0, dst, entries, starts, corners, groups, offs); break;
+    case 3: stripe(3, v, grouped, e0, e1, w0, dst, entries, starts, corners, groups, offs); break;
+    case 2: stripe(2, v, grouped, e0, e1, w0, dst, entries, starts, corners, groups, offs); break;
+    case 1: stripe(1, v, grouped, e0, e1, w0, dst, entries, starts, corners, groups, offs); break;
     default:
   }
 }
 
 /** dst[i] += sum over [e0, e1) of s_e * row_e[i] for i < vecs (rows read at entry address + w0). */
 export function sumRows(e0: usize, e1: usize, w0: usize, vecs: i32, dst: usize): void {
-  passes(e0, e1, w0, vecs, dst, 0, false);
-}
-
-
-/**
- * One stripe of n vectors (n constant where inlined) for every group g < groups: the entries
- * [starts[g], starts[g+1]) of `entries`, rows read at entry address + w0, summed to dst + corners[g] + offs[i].
- */
-// @ts-ignore: decorator
-@inline
-function stripe(n: i32, entries: usize, starts: usize, corners: usize, groups: i32, w0: usize, dst: usize, offs: usize): void {
-  for (let g = 0; g < groups; g++) {
-    const s = load<i32>(at(starts, g));
-    const e = load<i32>(at(starts, g + 1));
-    if (s == e) continue;
-    const e0 = entries + (<usize>s << 3);
-    const e1 = entries + (<usize>e << 3);
-    pass(n, e0, e1, w0, dst + <usize>load<u32>(at(corners, g)), offs, true);
-  }
+  stripes(vecs, false, e0, e1, w0, dst, 0, 0, 0, 0, 0);
 }
 
 /**
  * For every group g < groups, its entries [starts[g], starts[g+1]) summed (as sumRows does) with vector i going to
  * dst + corners[g] + offs[i], stripe by stripe: all groups sum vectors [0, PASS) of their rows, then all
  * [PASS, 2 PASS), ... so that while a stripe runs only its slice of the rows is read (the rows of all groups
- * together can be larger than L1; one slice is not).
- * Each destination vector gets its groups' sums in increasing g.
+ * together can be larger than L1; one slice is not). Each destination vector gets its groups' sums in increasing g.
  */
 export function sumStripesScattered(
   entries: usize, starts: usize, corners: usize, groups: i32, vecs: i32, dst: usize, offs: usize,
 ): void {
-  let v = 0;
-  for (; v + PASS <= vecs; v += PASS) stripe(PASS, entries, starts, corners, groups, <usize>v << 4, dst, at(offs, v));
-  const w = <usize>v << 4;
-  const o = at(offs, v);
-  switch (vecs - v) {
-    case 6: stripe(6, entries, starts, corners, groups, w, dst, o); break;
-    case 5: stripe(5, entries, starts, corners, groups, w, dst, o); break;
-    case 4: stripe(4, entries, starts, corners, groups, w, dst, o); break;
-    case 3: stripe(3, entries, starts, corners, groups, w, dst, o); break;
-    case 2: stripe(2, entries, starts, corners, groups, w, dst, o); break;
-    case 1: stripe(1, entries, starts, corners, groups, w, dst, o); break;
-    default:
-  }
+  stripes(vecs, true, 0, 0, 0, dst, entries, starts, corners, groups, offs);
 }

@@ -22,7 +22,7 @@ describe('TorchGenerator (PyTorch CPU generator: MT19937 and its uniform_/randpe
       expect(v).toBeGreaterThanOrEqual(Math.fround(-0.2));
       expect(v).toBeLessThanOrEqual(Math.fround(0.2));
     }
-    // the lowest 24 bits of the draw scale [low, high): a draw of 0 gives low exactly
+    // a zero-width range: x * 0 + low is low exactly, whatever the draw
     expect(new TorchGenerator(1).uniformRange(3, 3)).toBe(3);
   });
 
